@@ -1,0 +1,1 @@
+"""Entry points of complaintflow: the ``complaintflow`` command line (and, later, the web app)."""

@@ -1,0 +1,91 @@
+"""The events of a complaint's life. The engine's only input besides policy, org and `now`.
+
+Events are append-only facts; every decision is derived from them, so replaying the same events
+always yields the same decisions.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.complaint import Channel, Complainant
+from models.timeutil import AwareDatetime
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    complaint: str = Field(min_length=1)
+    at: AwareDatetime
+
+
+class ComplaintReceived(_Event):
+    """A complaint entered the system (web form, email, or staff logging a phone or desk complaint).
+
+    ``heard_by``/``heard_at`` name the first hearer (R1); ``occurred_at`` is when the incident happened
+    (R5 counts from it). Both default to the receipt time when unknown.
+    """
+
+    type: Literal["complaint_received"] = "complaint_received"
+    channel: Channel
+    category: str | None = None
+    severity: str | None = None
+    complexity: str | None = None
+    department: str | None = None
+    heard_by: str | None = None
+    heard_at: AwareDatetime | None = None
+    occurred_at: AwareDatetime | None = None
+    complainant: Complainant = Complainant()
+    subject: str | None = None
+    body: str | None = None
+
+
+class Classified(_Event):
+    """Triage changed the complaint's classification (R9 initial assessment)."""
+
+    type: Literal["classified"] = "classified"
+    by: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    complexity: str | None = None
+    department: str | None = None
+
+
+class Assigned(_Event):
+    """The complaint was handed to a handler: ownership moves explicitly (R16)."""
+
+    type: Literal["assigned"] = "assigned"
+    handler: str
+    by: str | None = None
+
+
+class StepDone(_Event):
+    """Someone did a step: reported, acknowledged, called, resolved, filed the report."""
+
+    type: Literal["step_done"] = "step_done"
+    step: str
+    by: str
+    to: str | None = None
+    note: str | None = None
+
+
+class Resolved(_Event):
+    """The complaint was resolved; follow-up steps (R11, R14) count from here."""
+
+    type: Literal["resolved"] = "resolved"
+    by: str | None = None
+
+
+class Reopened(_Event):
+    """The complainant was not satisfied: the complaint is re-evaluated (R10)."""
+
+    type: Literal["reopened"] = "reopened"
+    by: str | None = None
+    reason: str | None = None
+
+
+Event = Annotated[
+    ComplaintReceived | Classified | Assigned | StepDone | Resolved | Reopened,
+    Field(discriminator="type"),
+]
+EVENT_TYPES = ("complaint_received", "classified", "assigned", "step_done", "resolved", "reopened")

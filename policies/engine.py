@@ -1,0 +1,204 @@
+"""The pure core: ``decide(policy, org, events, now) -> Decisions``.
+
+No I/O and no clock: the caller passes ``now``. Every record carries a deterministic key
+(complaint/step/occurrence/actor[/kind/n]) so applying the same decisions twice creates nothing twice.
+The Prefect runtime and ``simulate`` both call this function; it is the only home of policy semantics.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.decisions import (
+    Decisions,
+    Notification,
+    NotificationKind,
+    Obligation,
+    ObligationStatus,
+    Violation,
+)
+from models.events import Event
+from models.org import Org
+from models.timeutil import require_aware
+from policies.compiled import CompiledPolicy
+from policies.facts import ComplaintFacts, facts_of
+from policies.occurrences import Occurrence, Segment, StepPlanner
+from policies.resolution import COMPLAINANT, Resolver
+
+
+@dataclass
+class _Out:
+    obligations: list[Obligation]
+    notifications: list[Notification]
+    violations: list[Violation]
+    wakes: list[datetime]
+
+
+def decide(policy: CompiledPolicy, org: Org, events: Iterable[Event], now: datetime) -> Decisions:
+    """Everything the policy requires of these complaints' events as of ``now``."""
+    now = require_aware(now)
+    by_complaint: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        if event.at <= now:
+            by_complaint[event.complaint].append(event)
+    out = _Out([], [], [], [])
+    for complaint in sorted(by_complaint):
+        facts = facts_of(by_complaint[complaint])
+        if facts is not None:
+            _decide_one(policy, org, facts, now, out)
+    return Decisions(
+        now=now,
+        obligations=tuple(sorted(out.obligations, key=lambda o: (o.started_at, o.key))),
+        notifications=tuple(sorted(out.notifications, key=lambda n: (n.at, n.key))),
+        violations=tuple(sorted(out.violations, key=lambda v: (v.due_at, v.key))),
+        wake_at=min((w for w in out.wakes if w > now), default=None),
+    )
+
+
+def _decide_one(
+    policy: CompiledPolicy, org: Org, facts: ComplaintFacts, now: datetime, out: _Out
+) -> None:
+    resolver = Resolver(policy, org, facts)
+    receipt = _receipt(policy, facts)
+    if receipt is not None:
+        out.notifications.append(receipt)
+    for occurrence in StepPlanner(policy, facts, resolver, now).plan():
+        _emit(policy, resolver, occurrence, now, out)
+
+
+def _receipt(policy: CompiledPolicy, facts: ComplaintFacts) -> Notification | None:
+    received = facts.received
+    if policy.receipt_template is None or not received.complainant.email:
+        return None
+    if policy.receipt_channels is not None and received.channel not in policy.receipt_channels:
+        return None
+    return Notification(
+        key=f"{facts.complaint}/receipt",
+        at=received.at,
+        complaint=facts.complaint,
+        step=None,
+        to=(COMPLAINANT,),
+        template=policy.receipt_template,
+        kind=NotificationKind.RECEIPT,
+    )
+
+
+def _emit(
+    policy: CompiledPolicy, resolver: Resolver, occ: Occurrence, now: datetime, out: _Out
+) -> None:
+    complaint = resolver.facts.complaint
+    last = occ.segments[-1]
+    for segment in occ.segments:
+        key = f"{complaint}/{occ.step.id}/{occ.number}/{segment.party.label}"
+        out.obligations.append(_obligation(key, complaint, occ, segment, now))
+        stop = min(t for t in (segment.end, occ.due, _ended(occ)) if t is not None)
+        for n, (at, kind) in enumerate(_requests(policy, occ, segment, stop)):
+            if at > now:
+                out.wakes.append(at)
+                break
+            reminder = occ.step.reminder
+            template = reminder.template if reminder and kind is NotificationKind.REMINDER else None
+            out.notifications.append(
+                Notification(
+                    key=f"{key}/{kind.value}/{n}",
+                    at=at,
+                    complaint=complaint,
+                    step=occ.step.id,
+                    to=segment.party.people,
+                    template=template or occ.step.template,
+                    kind=kind,
+                )
+            )
+    if not occ.missed:
+        return
+    key = f"{complaint}/{occ.step.id}/{occ.number}/{last.party.label}"
+    if occ.due > now:
+        out.wakes.append(occ.due)
+        return
+    out.violations.append(
+        Violation(
+            key=key,
+            complaint=complaint,
+            step=occ.step.id,
+            occurrence=occ.number,
+            actor=last.party.label,
+            due_at=occ.due,
+            penalty=occ.step.penalty,
+        )
+    )
+    out.notifications.extend(_escalations(policy, resolver, occ, key, now, out))
+
+
+def _ended(occ: Occurrence) -> datetime | None:
+    times = [t for t in (occ.cancelled_at, occ.done.at if occ.done else None) if t is not None]
+    return min(times, default=None)
+
+
+def _requests(
+    policy: CompiledPolicy, occ: Occurrence, segment: Segment, stop: datetime
+) -> Iterator[tuple[datetime, NotificationKind]]:
+    """The request when a segment starts, then reminders every N until done, handed over or due."""
+    yield segment.start, NotificationKind.REQUEST
+    reminder = occ.step.reminder
+    if reminder is None:
+        return
+    at = segment.start
+    for _ in range(reminder.max or 10_000):
+        at = policy.calendar.add(at, reminder.every)
+        if at >= stop:
+            return
+        yield at, NotificationKind.REMINDER
+
+
+def _escalations(
+    policy: CompiledPolicy, resolver: Resolver, occ: Occurrence, key: str, now: datetime, out: _Out
+) -> Iterator[Notification]:
+    ended = _ended(occ)
+    for level, escalation in enumerate(occ.step.escalations):
+        at = policy.calendar.add(occ.due, escalation.after)
+        if ended is not None and ended <= at:
+            continue
+        if at > now:
+            out.wakes.append(at)
+            continue
+        yield Notification(
+            key=f"{key}/escalation/{level}",
+            at=at,
+            complaint=resolver.facts.complaint,
+            step=occ.step.id,
+            to=resolver.people(escalation.targets, occ.due),
+            template=escalation.template,
+            kind=NotificationKind.ESCALATION,
+        )
+
+
+def _obligation(
+    key: str, complaint: str, occ: Occurrence, segment: Segment, now: datetime
+) -> Obligation:
+    done_at = occ.done.at if occ.done is not None and segment.end is None else None
+    if segment.end is not None:
+        status, ended = ObligationStatus.HANDED_OVER, segment.end
+    elif done_at is not None:
+        status = ObligationStatus.MET if done_at <= occ.due else ObligationStatus.LATE
+        ended = done_at
+    elif occ.cancelled_at is not None and occ.cancelled_at <= occ.due:
+        status, ended = ObligationStatus.CANCELLED, occ.cancelled_at
+    elif occ.due <= now:
+        status, ended = ObligationStatus.OVERDUE, None
+    else:
+        status, ended = ObligationStatus.OPEN, None
+    return Obligation(
+        key=key,
+        complaint=complaint,
+        step=occ.step.id,
+        occurrence=occ.number,
+        actor=segment.party.label,
+        actors=segment.party.people,
+        targets=occ.targets,
+        started_at=segment.start,
+        due_at=occ.due,
+        status=status,
+        done_at=done_at,
+        ended_at=ended,
+    )

@@ -1,0 +1,93 @@
+"""Resolving actor expressions to people, at a given moment of a complaint's life.
+
+R13 requires that every problem has a clear responsible person: whatever an expression cannot
+resolve (no supervisor, nobody holds the role, unknown handler) falls back to the policy's owner.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.org import Org
+from policies.compiled import CompiledPolicy
+from policies.expressions import Actor, ActorKind
+from policies.facts import ComplaintFacts
+
+COMPLAINANT = "complainant"
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who an expression names: ``label`` is a person id or a group label such as ``role:cs_desk``."""
+
+    label: str
+    people: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Resolver:
+    policy: CompiledPolicy
+    org: Org
+    facts: ComplaintFacts
+
+    def party(self, actor: Actor, when: datetime) -> Party:
+        people = self._people(actor, when)
+        if people is None:
+            people = self._people(self.policy.owner, when) or ()
+            if not people:
+                return Party("unassigned", ())
+        if len(people) == 1:
+            return Party(people[0], people)
+        return Party(f"{actor.kind.value}:{actor.arg or actor}", people)
+
+    def people(self, actors: tuple[Actor, ...], when: datetime) -> tuple[str, ...]:
+        """Everyone any of ``actors`` names, in order, without repeats (targets, escalation lists)."""
+        found: list[str] = []
+        for actor in actors:
+            for person in self.party(actor, when).people:
+                if person not in found:
+                    found.append(person)
+        return tuple(found)
+
+    def _people(self, actor: Actor, when: datetime) -> tuple[str, ...] | None:
+        org = self.org
+        match actor.kind:
+            case ActorKind.COMPLAINANT:
+                return (COMPLAINANT,)
+            case ActorKind.PERSON:
+                return (actor.arg,) if actor.arg and org.person(actor.arg) else None
+            case ActorKind.ROLE:
+                return org.holders(actor.arg or "") or None
+            case ActorKind.DEPARTMENT_HEAD:
+                name = actor.arg
+                if name == "complaint":
+                    name = self.facts.attributes_at(when).get("department")
+                department = org.department(name) if name else None
+                head = department.head if department else None
+                return (head,) if head and org.person(head) else None
+            case ActorKind.FIRST_HEARER:
+                heard_by = self.facts.received.heard_by
+                if heard_by and org.person(heard_by):
+                    return (heard_by,)
+                return self._default(self.policy.default_first_hearer, when)
+            case ActorKind.HANDLER:
+                handler = self.facts.handler_at(when)
+                if handler and org.person(handler):
+                    return (handler,)
+                return self._default(self.policy.default_handler, when)
+            case ActorKind.SUPERVISOR_OF:
+                assert actor.of is not None
+                return self._supervisors(actor.of, when)
+        return None
+
+    def _default(self, actor: Actor | None, when: datetime) -> tuple[str, ...] | None:
+        return self._people(actor, when) if actor is not None else None
+
+    def _supervisors(self, of: Actor, when: datetime) -> tuple[str, ...] | None:
+        subordinates = self._people(of, when) or ()
+        bosses: list[str] = []
+        for person_id in subordinates:
+            person = self.org.person(person_id)
+            if person and person.supervisor and self.org.person(person.supervisor):
+                if person.supervisor not in bosses:
+                    bosses.append(person.supervisor)
+        return tuple(bosses) or None
