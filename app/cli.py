@@ -28,8 +28,11 @@ def check(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
     templates: Annotated[
         Path | None,
-        typer.Option(help="Template folder to verify (<dir>/<lang>/<name>.j2 for every template).",
-                     exists=True, file_okay=False),
+        typer.Option(
+            help="Template folder to verify (<dir>/<lang>/<name>.j2 for every template).",
+            exists=True,
+            file_okay=False,
+        ),
     ] = None,
 ) -> None:
     """Check policy files and the org directories they name; print every problem."""

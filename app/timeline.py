@@ -14,20 +14,27 @@ def render_timeline(result: Simulation, org: Org) -> str:
         rows.append((event.at, 0, _event_line(event)))
     for n in result.notifications:
         to = ", ".join(_name(org, p) for p in n.to)
-        rows.append((n.at, 1, f"{n.kind.value:<10} {n.complaint} {n.step or '-'} → {to} [{n.template}]"))
+        line = f"{n.kind.value:<10} {n.complaint} {n.step or '-'} → {to} [{n.template}]"
+        rows.append((n.at, 1, line))
     for d in result.violations:
         v = d.violation
         penalty = result.policy.penalty(v.penalty)
         suffix = f"; penalty: {penalty.name}" if penalty else ""
-        rows.append((d.detected_at, 2, f"VIOLATION  {v.complaint} {v.step}: {_name(org, v.actor)} missed it{suffix}"))
+        rows.append(
+            (
+                d.detected_at,
+                2,
+                f"VIOLATION  {v.complaint} {v.step}: {_name(org, v.actor)} missed it{suffix}",
+            )
+        )
     lines = [f"policy {result.policy.id} {result.policy.version} ({result.policy.calendar.timezone})"]
     for at, _, text in sorted(rows, key=lambda r: (r[0], r[1])):
         lines.append(f"{at.astimezone(zone):%Y-%m-%d %H:%M:%S %Z}  {text}")
     lines.append("")
     lines.append(f"obligations at {result.final.now.astimezone(zone):%Y-%m-%d %H:%M %Z}:")
     for o in sorted(result.obligations, key=lambda o: (o.due_at, o.key)):
-        due = o.due_at.astimezone(zone)
-        lines.append(f"  {o.status.value:<11} {o.complaint} {o.step} by {_name(org, o.actor)}, due {due:%Y-%m-%d %H:%M}")
+        due = f"{o.due_at.astimezone(zone):%Y-%m-%d %H:%M}"
+        lines.append(f"  {o.status.value:<11} {o.complaint} {o.step} by {_name(org, o.actor)}, due {due}")
     lines.append(f"{len(result.notifications)} notifications, {len(result.violations)} violations")
     return "\n".join(lines)
 

@@ -1,4 +1,5 @@
-"""Durations as administrators write them: ``2h``, ``30 minutes``, ``2時間``, ``3 working days``, ``1个工作日``.
+"""Durations as administrators write them: ``2h``, ``30 minutes``, ``2時間``, ``3 working days``,
+``1个工作日``.
 
 Wall-clock units count elapsed time; working units walk the policy's calendar (see ``calendar``).
 Penalty periods (``1 year``, ``一年間``) are calendar periods, parsed by ``parse_period``.

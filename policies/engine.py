@@ -56,9 +56,7 @@ def decide(policy: CompiledPolicy, org: Org, events: Iterable[Event], now: datet
     )
 
 
-def _decide_one(
-    policy: CompiledPolicy, org: Org, facts: ComplaintFacts, now: datetime, out: _Out
-) -> None:
+def _decide_one(policy: CompiledPolicy, org: Org, facts: ComplaintFacts, now: datetime, out: _Out) -> None:
     resolver = Resolver(policy, org, facts)
     receipt = _receipt(policy, facts)
     if receipt is not None:
@@ -84,13 +82,11 @@ def _receipt(policy: CompiledPolicy, facts: ComplaintFacts) -> Notification | No
     )
 
 
-def _emit(
-    policy: CompiledPolicy, resolver: Resolver, occ: Occurrence, now: datetime, out: _Out
-) -> None:
+def _emit(policy: CompiledPolicy, resolver: Resolver, occ: Occurrence, now: datetime, out: _Out) -> None:
     complaint = resolver.facts.complaint
     last = occ.segments[-1]
-    for segment in occ.segments:
-        key = f"{complaint}/{occ.step.id}/{occ.number}/{segment.party.label}"
+    for index, segment in enumerate(occ.segments):
+        key = _key(complaint, occ, index)
         out.obligations.append(_obligation(key, complaint, occ, segment, now))
         stop = min(t for t in (segment.end, occ.due, _ended(occ)) if t is not None)
         for n, (at, kind) in enumerate(_requests(policy, occ, segment, stop)):
@@ -112,7 +108,7 @@ def _emit(
             )
     if not occ.missed:
         return
-    key = f"{complaint}/{occ.step.id}/{occ.number}/{last.party.label}"
+    key = _key(complaint, occ, len(occ.segments) - 1)
     if occ.due > now:
         out.wakes.append(occ.due)
         return
@@ -127,7 +123,14 @@ def _emit(
             penalty=occ.step.penalty,
         )
     )
-    out.notifications.extend(_escalations(policy, resolver, occ, key, now, out))
+    out.notifications.extend(_escalations(policy, resolver, occ, key=key, now=now, out=out))
+
+
+def _key(complaint: str, occ: Occurrence, index: int) -> str:
+    """Deterministic record key; a later segment (after a handover) is numbered, since the same
+    person may own an occurrence twice (handed away and back)."""
+    base = f"{complaint}/{occ.step.id}/{occ.number}/{occ.segments[index].party.label}"
+    return f"{base}/{index}" if index else base
 
 
 def _ended(occ: Occurrence) -> datetime | None:
@@ -152,7 +155,7 @@ def _requests(
 
 
 def _escalations(
-    policy: CompiledPolicy, resolver: Resolver, occ: Occurrence, key: str, now: datetime, out: _Out
+    policy: CompiledPolicy, resolver: Resolver, occ: Occurrence, *, key: str, now: datetime, out: _Out
 ) -> Iterator[Notification]:
     ended = _ended(occ)
     for level, escalation in enumerate(occ.step.escalations):
@@ -173,9 +176,7 @@ def _escalations(
         )
 
 
-def _obligation(
-    key: str, complaint: str, occ: Occurrence, segment: Segment, now: datetime
-) -> Obligation:
+def _obligation(key: str, complaint: str, occ: Occurrence, segment: Segment, now: datetime) -> Obligation:
     done_at = occ.done.at if occ.done is not None and segment.end is None else None
     if segment.end is not None:
         status, ended = ObligationStatus.HANDED_OVER, segment.end

@@ -1,4 +1,5 @@
-"""The small expression languages inside a policy: who acts (actors) and what a deadline counts from (anchors).
+"""The small expression languages inside a policy: who acts (actors) and what a deadline counts
+from (anchors).
 
 Actors:  ``first_hearer`` · ``handler`` · ``complainant`` (as a target only) · ``role(president)`` ·
          ``person(sato)`` · ``department_head(complaint)`` · ``department_head(surgery)`` ·

@@ -39,6 +39,13 @@ class Occurrence:
     consumed: set[int] = field(default_factory=set)
 
     @property
+    def was_cancelled(self) -> bool:
+        """Ended by cancellation rather than by being done."""
+        if self.cancelled_at is None:
+            return False
+        return self.done is None or self.cancelled_at < self.done.at
+
+    @property
     def missed(self) -> bool:
         """Still open at its due time: the definition of a violation."""
         if self.done is not None and self.done.at <= self.due:
@@ -73,7 +80,7 @@ class StepPlanner:
                     break
                 found.append(occurrence)
                 following = occurrence.done.at if occurrence.done else occurrence.due
-                if not step.repeat_until_resolved or occurrence.cancelled_at or following > self.now:
+                if not step.repeat_until_resolved or occurrence.was_cancelled or following > self.now:
                     break
                 at = following
         return found

@@ -48,7 +48,7 @@ class Resolver:
                     found.append(person)
         return tuple(found)
 
-    def _people(self, actor: Actor, when: datetime) -> tuple[str, ...] | None:
+    def _people(self, actor: Actor, when: datetime) -> tuple[str, ...] | None:  # noqa: PLR0911 - one return per actor kind
         org = self.org
         match actor.kind:
             case ActorKind.COMPLAINANT:
@@ -87,7 +87,7 @@ class Resolver:
         bosses: list[str] = []
         for person_id in subordinates:
             person = self.org.person(person_id)
-            if person and person.supervisor and self.org.person(person.supervisor):
-                if person.supervisor not in bosses:
-                    bosses.append(person.supervisor)
+            boss = person.supervisor if person else None
+            if boss and self.org.person(boss) and boss not in bosses:
+                bosses.append(boss)
         return tuple(bosses) or None

@@ -143,4 +143,3 @@ class PolicySpec(_Spec):
     @property
     def template_languages(self) -> list[str]:
         return list(self.languages or [self.language])
-

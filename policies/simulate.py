@@ -77,9 +77,7 @@ class Simulation:
         }
 
 
-def simulate(
-    policy: CompiledPolicy, org: Org, events: Sequence[Event], until: datetime
-) -> Simulation:
+def simulate(policy: CompiledPolicy, org: Org, events: Sequence[Event], until: datetime) -> Simulation:
     """Run the engine at every event time and every wake-up time up to ``until``."""
     event_times = sorted({e.at for e in events if e.at <= until})
     notifications: dict[str, Notification] = {}
@@ -103,8 +101,6 @@ def simulate(
         policy=policy,
         events=tuple(sorted(events, key=lambda e: e.at)),
         notifications=tuple(sorted(notifications.values(), key=lambda n: (n.at, n.key))),
-        violations=tuple(
-            sorted(detected.values(), key=lambda d: (d.violation.due_at, d.violation.key))
-        ),
+        violations=tuple(sorted(detected.values(), key=lambda d: (d.violation.due_at, d.violation.key))),
         final=final,
     )
