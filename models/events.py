@@ -88,4 +88,7 @@ Event = Annotated[
     ComplaintReceived | Classified | Assigned | StepDone | Resolved | Reopened,
     Field(discriminator="type"),
 ]
-EVENT_TYPES = ("complaint_received", "classified", "assigned", "step_done", "resolved", "reopened")
+EVENT_CLASSES: dict[str, type[_Event]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (ComplaintReceived, Classified, Assigned, StepDone, Resolved, Reopened)
+}

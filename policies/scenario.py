@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from models.events import Event
+from models.events import EVENT_CLASSES, Event
 from models.timeutil import AwareDatetime
 from policies.errors import PolicyInvalid, Problem
 from policies.source import Located, load_located
@@ -62,8 +62,13 @@ def load_scenario(path: Path) -> Scenario:
 
 
 def _event(raw: dict[str, Any], index: int, located: Located, events: list[Event]) -> list[Problem]:
+    kind = raw.get("type")
+    cls = EVENT_CLASSES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        known = ", ".join(EVENT_CLASSES)
+        return [located.problem(("events", index, "type"), f"unknown event type {kind!r} (use {known})")]
     try:
-        events.append(_EVENT.validate_python(raw))
+        events.append(_EVENT.validate_python(cls.model_validate(raw)))
     except ValidationError as exc:
-        return problems_from(exc, raw, located, ("events", index), ScenarioSpec)
+        return problems_from(exc, raw, located, ("events", index), cls)
     return []
