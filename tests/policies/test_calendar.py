@@ -19,7 +19,7 @@ def test_working_day_skips_golden_week_in_japan() -> None:
 
 
 def test_chinese_adjusted_working_saturday_counts_as_a_working_day() -> None:
-    assert holidays.China(years=2026).is_working_day(datetime(2026, 2, 14).date())
+    assert holidays.country_holidays("CN", years=2026).is_working_day(datetime(2026, 2, 14).date())
     due = CN.add(datetime(2026, 2, 13, 10, 0, tzinfo=SHANGHAI), parse_duration("1个工作日"))
     assert due == datetime(2026, 2, 14, 10, 0, tzinfo=SHANGHAI)
 

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from models.decisions import NotificationKind, ObligationStatus
+from models.decisions import Decisions, NotificationKind, ObligationStatus
+from models.events import Event
 from policies.engine import decide
 from tests.factories import (
     T0,
@@ -18,8 +19,8 @@ from tests.factories import (
 )
 
 
-def _status(decisions: object, step_id: str) -> list[tuple[str, ObligationStatus]]:
-    return [(o.actor, o.status) for o in decisions.obligations if o.step == step_id]  # type: ignore[attr-defined]
+def _status(decisions: Decisions, step_id: str) -> list[tuple[str, ObligationStatus]]:
+    return [(o.actor, o.status) for o in decisions.obligations if o.step == step_id]
 
 
 def test_report_to_any_of_targets_is_met_by_either(tmp_path: Path) -> None:
@@ -100,8 +101,7 @@ def test_escalation_levels_fire_after_the_due_time_unless_done(tmp_path: Path) -
     sent = [(n.at, n.to, n.template) for n in missed.notifications if n.kind is NotificationKind.ESCALATION]
     assert sent == [(at(60), ("boss",), "late"), (at(90), ("pres",), "later")]
     late = decide(ready.policy, ready.org, [received(), done("report", "amy", at(75), "boss")], at(120))
-    sent = [n.at for n in late.notifications if n.kind is NotificationKind.ESCALATION]
-    assert sent == [at(60)]
+    assert [n.at for n in late.notifications if n.kind is NotificationKind.ESCALATION] == [at(60)]
 
 
 def test_a_group_role_is_owed_by_anyone_in_it(tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_urgent_track_starts_when_reclassified_and_general_track_is_cancelled(tm
             step("answer", actor="role(desk)", within="3h", when={"severity": ["normal"]}),
         ],
     )
-    history = [received(severity="normal"), classified(at(30), severity="urgent")]
+    history: list[Event] = [received(severity="normal"), classified(at(30), severity="urgent")]
     result = decide(ready.policy, ready.org, history, at(240))
     assert _status(result, "answer") == [("role:desk", ObligationStatus.CANCELLED)]
     urgent = next(o for o in result.obligations if o.step == "fix_urgent")
@@ -146,7 +146,7 @@ def test_repeating_progress_updates_stop_at_resolution(tmp_path: Path) -> None:
         [step("progress", actor="handler", anchor="received", within="1d", repeat={"until": "resolved"})],
         default_handler="supervisor_of(first_hearer)",
     )
-    history = [received(), done("progress", "boss", at(600)), resolved(at(60 * 30))]
+    history: list[Event] = [received(), done("progress", "boss", at(600)), resolved(at(60 * 30))]
     result = decide(ready.policy, ready.org, history, at(60 * 24 * 5))
     assert _status(result, "progress") == [
         ("boss", ObligationStatus.MET),
@@ -164,7 +164,7 @@ def test_steps_after_each_resolution_and_reopening(tmp_path: Path) -> None:
         ],
         default_handler="person(ben)",
     )
-    history = [received(), resolved(at(60)), reopened(at(120)), resolved(at(600))]
+    history: list[Event] = [received(), resolved(at(60)), reopened(at(120)), resolved(at(600))]
     result = decide(ready.policy, ready.org, history, at(60 * 48))
     assert [(v.step, v.occurrence, v.due_at) for v in result.violations] == [
         ("reassess", 1, at(180)),
