@@ -69,6 +69,9 @@ class CompiledPolicy:
     receipt_template: str | None
     receipt_channels: frozenset[Channel] | None
     categories: tuple[tuple[str, str], ...]
+    # An unclassified complaint counts as the first listed severity and complexity, so that
+    # conditional steps still give it a deadline instead of silently applying to nothing.
+    attribute_defaults: tuple[tuple[str, str], ...]
     penalties: tuple[Penalty, ...]
     steps: tuple[Step, ...]  # prerequisites before the steps that wait for them
 

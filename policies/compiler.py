@@ -33,6 +33,11 @@ def compile_policy(spec: PolicySpec) -> CompiledPolicy:
             frozenset(spec.receipt.channels) if spec.receipt and spec.receipt.channels else None
         ),
         categories=tuple(spec.categories.items()),
+        attribute_defaults=tuple(
+            (name, values[0])
+            for name, values in (("severity", spec.severities), ("complexity", spec.complexities))
+            if values
+        ),
         penalties=tuple(
             Penalty(
                 id=key,

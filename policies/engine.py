@@ -84,46 +84,64 @@ def _receipt(policy: CompiledPolicy, facts: ComplaintFacts) -> Notification | No
 
 def _emit(policy: CompiledPolicy, resolver: Resolver, occ: Occurrence, now: datetime, out: _Out) -> None:
     complaint = resolver.facts.complaint
-    last = occ.segments[-1]
     for index, segment in enumerate(occ.segments):
         key = _key(complaint, occ, index)
-        out.obligations.append(_obligation(key, complaint, occ, segment, now))
-        stop = min(t for t in (segment.end, occ.due, _ended(occ)) if t is not None)
-        for n, (at, kind) in enumerate(_requests(policy, occ, segment, stop)):
-            if at > now:
-                out.wakes.append(at)
-                break
-            reminder = occ.step.reminder
-            template = reminder.template if reminder and kind is NotificationKind.REMINDER else None
-            out.notifications.append(
-                Notification(
-                    key=f"{key}/{kind.value}/{n}",
-                    at=at,
-                    complaint=complaint,
-                    step=occ.step.id,
-                    to=segment.party.people,
-                    template=template or occ.step.template,
-                    kind=kind,
-                )
-            )
+        out.obligations.append(_obligation(key, complaint, occ, index, now))
+        out.notifications.extend(
+            _segment_notifications(policy, resolver, occ, segment, key=key, now=now, out=out)
+        )
     if not occ.missed:
         return
-    key = _key(complaint, occ, len(occ.segments) - 1)
     if occ.due > now:
         out.wakes.append(occ.due)
         return
+    owner = occ.owner_at_due
+    key = _key(complaint, occ, owner)
     out.violations.append(
         Violation(
             key=key,
             complaint=complaint,
             step=occ.step.id,
             occurrence=occ.number,
-            actor=last.party.label,
+            actor=occ.segments[owner].party.label,
             due_at=occ.due,
             penalty=occ.step.penalty,
         )
     )
     out.notifications.extend(_escalations(policy, resolver, occ, key=key, now=now, out=out))
+
+
+def _segment_notifications(
+    policy: CompiledPolicy,
+    resolver: Resolver,
+    occ: Occurrence,
+    segment: Segment,
+    *,
+    key: str,
+    now: datetime,
+    out: _Out,
+) -> Iterator[Notification]:
+    # Nothing can be sent before the complaint reached the system, even when the deadline counts
+    # from an earlier moment (it occurred, or was heard, before it was logged).
+    known = resolver.facts.received_at
+    stop = min(t for t in (segment.end, occ.due, _ended(occ)) if t is not None)
+    reminder = occ.step.reminder
+    for n, (at, kind) in enumerate(_requests(policy, occ, segment, stop)):
+        if kind is NotificationKind.REMINDER and at <= known:
+            continue
+        if at > now:
+            out.wakes.append(at)
+            return
+        template = reminder.template if reminder and kind is NotificationKind.REMINDER else None
+        yield Notification(
+            key=f"{key}/{kind.value}/{n}",
+            at=max(at, known),
+            complaint=resolver.facts.complaint,
+            step=occ.step.id,
+            to=segment.party.people,
+            template=template or occ.step.template,
+            kind=kind,
+        )
 
 
 def _key(complaint: str, occ: Occurrence, index: int) -> str:
@@ -167,7 +185,7 @@ def _escalations(
             continue
         yield Notification(
             key=f"{key}/escalation/{level}",
-            at=at,
+            at=max(at, resolver.facts.received_at),
             complaint=resolver.facts.complaint,
             step=occ.step.id,
             to=resolver.people(escalation.targets, occ.due),
@@ -176,19 +194,11 @@ def _escalations(
         )
 
 
-def _obligation(key: str, complaint: str, occ: Occurrence, segment: Segment, now: datetime) -> Obligation:
-    done_at = occ.done.at if occ.done is not None and segment.end is None else None
-    if segment.end is not None:
-        status, ended = ObligationStatus.HANDED_OVER, segment.end
-    elif done_at is not None:
-        status = ObligationStatus.MET if done_at <= occ.due else ObligationStatus.LATE
-        ended = done_at
-    elif occ.cancelled_at is not None and occ.cancelled_at <= occ.due:
-        status, ended = ObligationStatus.CANCELLED, occ.cancelled_at
-    elif occ.due <= now:
-        status, ended = ObligationStatus.OVERDUE, None
-    else:
-        status, ended = ObligationStatus.OPEN, None
+def _obligation(key: str, complaint: str, occ: Occurrence, index: int, now: datetime) -> Obligation:
+    segment = occ.segments[index]
+    final = segment.end is None
+    done_at = occ.done.at if occ.done is not None and final else None
+    status, ended = _status(occ, index, done_at, now)
     return Obligation(
         key=key,
         complaint=complaint,
@@ -203,3 +213,21 @@ def _obligation(key: str, complaint: str, occ: Occurrence, segment: Segment, now
         done_at=done_at,
         ended_at=ended,
     )
+
+
+def _status(
+    occ: Occurrence, index: int, done_at: datetime | None, now: datetime
+) -> tuple[ObligationStatus, datetime | None]:
+    segment = occ.segments[index]
+    if segment.end is not None:
+        # Handed over before the due time: no longer theirs. After it: they missed it first.
+        if segment.end <= occ.due or index != occ.owner_at_due or not occ.missed:
+            return ObligationStatus.HANDED_OVER, segment.end
+        return ObligationStatus.OVERDUE, segment.end
+    if done_at is not None:
+        return (ObligationStatus.MET if done_at <= occ.due else ObligationStatus.LATE), done_at
+    if occ.cancelled_at is not None and occ.cancelled_at <= occ.due:
+        return ObligationStatus.CANCELLED, occ.cancelled_at
+    if occ.due <= now:
+        return ObligationStatus.OVERDUE, None
+    return ObligationStatus.OPEN, None

@@ -54,8 +54,8 @@ class ComplaintFacts:
                 current = assigned.handler
         return current
 
-    def handovers(self, after: datetime, before: datetime) -> list[datetime]:
-        return [a.at for a in self.assignments if after < a.at < before]
+    def handovers(self, after: datetime, until: datetime) -> list[datetime]:
+        return [a.at for a in self.assignments if after < a.at <= until]
 
 
 def facts_of(events: list[Event]) -> ComplaintFacts | None:

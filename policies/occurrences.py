@@ -46,6 +46,11 @@ class Occurrence:
         return self.done is None or self.cancelled_at < self.done.at
 
     @property
+    def owner_at_due(self) -> int:
+        """Index of the segment that owned the occurrence when it fell due: a violation is theirs."""
+        return max(i for i, s in enumerate(self.segments) if s.start <= self.due or i == 0)
+
+    @property
     def missed(self) -> bool:
         """Still open at its due time: the definition of a violation."""
         if self.done is not None and self.done.at <= self.due:
@@ -80,8 +85,10 @@ class StepPlanner:
                     break
                 found.append(occurrence)
                 following = occurrence.done.at if occurrence.done else occurrence.due
-                if not step.repeat_until_resolved or occurrence.was_cancelled or following > self.now:
+                if not step.repeat_until_resolved or following > self.now:
                     break
+                if occurrence.cancelled_at is not None and occurrence.cancelled_at <= following:
+                    break  # resolved (or otherwise closed) before the next period would start
                 at = following
         return found
 
@@ -111,7 +118,7 @@ class StepPlanner:
             start=start,
             due=due,
             targets=self.resolver.people(step.targets, start),
-            segments=_until(self._segments(step, start, due), cancelled_at),
+            segments=_until(self._segments(step, start), cancelled_at),
             cancelled_at=cancelled_at,
         )
         self._match_done(occurrence)
@@ -119,7 +126,8 @@ class StepPlanner:
 
     def _holds(self, step: Step, when: datetime) -> bool:
         attributes = self.facts.attributes_at(when)
-        return all(attributes.get(name) in values for name, values in step.when)
+        defaults = dict(self.policy.attribute_defaults)
+        return all((attributes.get(name) or defaults.get(name)) in values for name, values in step.when)
 
     def _condition_start(self, step: Step, anchor: datetime) -> datetime | None:
         for moment in [anchor, *self.facts.change_points(anchor)]:
@@ -136,11 +144,13 @@ class StepPlanner:
             times += [t for t in self.facts.change_points(start) if not self._holds(step, t)]
         return min(times, default=None)
 
-    def _segments(self, step: Step, start: datetime, due: datetime) -> list[Segment]:
+    def _segments(self, step: Step, start: datetime) -> list[Segment]:
         segments = [Segment(self.resolver.party(step.actor, start), start, None)]
         if not step.actor.depends_on_handler:
             return segments
-        for moment in self.facts.handovers(start, due):
+        # Handovers after the due time move the step too: the new owner can still do it (late),
+        # while the violation stays with whoever owned it at the due time.
+        for moment in self.facts.handovers(start, self.now):
             party = self.resolver.party(step.actor, moment)
             if moment <= self.now and party != segments[-1].party:
                 segments[-1] = Segment(segments[-1].party, segments[-1].start, moment)
@@ -155,6 +165,8 @@ class StepPlanner:
                 continue
             if occurrence.cancelled_at is not None and event.at > occurrence.cancelled_at:
                 continue
+            if occurrence.step.repeat_until_resolved and event.at > occurrence.due:
+                continue  # a late update belongs to the period running when it was made
             if not self._valid_done(occurrence, event):
                 continue
             self.used_done.add(index)

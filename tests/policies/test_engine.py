@@ -211,3 +211,42 @@ def test_receipt_goes_to_the_complainant_with_an_email_only(tmp_path: Path) -> N
     ]
     anonymous = decide(ready.policy, ready.org, [received(channel="web")], T0)
     assert all(n.kind is not NotificationKind.RECEIPT for n in anonymous.notifications)
+
+
+def test_an_unclassified_complaint_counts_as_the_first_listed_severity(tmp_path: Path) -> None:
+    """A complaint nobody has triaged yet still gets the general track's deadline."""
+    ready = make_policy(
+        tmp_path,
+        [
+            step("general", within="3h", when={"severity": ["normal"]}),
+            step("urgent", within="1h", when={"severity": ["urgent"]}),
+        ],
+    )
+    result = decide(ready.policy, ready.org, [received()], at(240))
+    assert [(v.step, v.due_at) for v in result.violations] == [("general", at(180))]
+
+
+def test_nothing_is_sent_before_the_complaint_reached_the_system(tmp_path: Path) -> None:
+    """The deadline counts from when it occurred, but requests can only go out once it is logged;
+    reminders that would have fallen before then are not sent in a burst."""
+    ready = make_policy(tmp_path, [step("call", anchor="occurred", within="2h", remind={"every": "15m"})])
+    late_logged = received(occurred_at=at(-60))
+    result = decide(ready.policy, ready.org, [late_logged], at(30))
+    sent = [(n.kind, n.at) for n in result.notifications]
+    assert sent == [
+        (NotificationKind.REQUEST, at(0)),
+        (NotificationKind.REMINDER, at(15)),
+        (NotificationKind.REMINDER, at(30)),
+    ]
+    assert next(o.due_at for o in result.obligations) == at(60)
+
+
+def test_the_new_owner_can_finish_an_overdue_step_but_the_violation_stays(tmp_path: Path) -> None:
+    """R16: handed over after the due time, the step is still owed; the miss was the first owner's."""
+    ready = make_policy(
+        tmp_path, [step("respond", actor="handler", within="1h")], default_handler="person(amy)"
+    )
+    history: list[Event] = [received(), assigned("ben", at(90)), done("respond", "ben", at(100))]
+    result = decide(ready.policy, ready.org, history, at(180))
+    assert _status(result, "respond") == [("amy", ObligationStatus.OVERDUE), ("ben", ObligationStatus.LATE)]
+    assert [v.actor for v in result.violations] == ["amy"]

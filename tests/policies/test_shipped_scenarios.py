@@ -451,13 +451,6 @@ def test_cn_each_missed_progress_period_is_detected_before_resolution() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug (policies/occurrences.py StepPlanner._step): a repeating step's chain stops at"
-    " the first occurrence whose cancelled_at is set, and _cancel_time sets it to the resolution even"
-    " when that comes after the occurrence's due time; so once the complaint is resolved every later"
-    " occurrence, with its violation, vanishes from decide()",
-)
 def test_cn_resolution_keeps_the_progress_updates_missed_before_it() -> None:
     """R10, R12: resolving a complex complaint ends the progress updates from then on; it does not
     erase the periods already missed. #4 ran from 03-31 10:00 (due 04-10 10:00: 7 working days
@@ -504,12 +497,6 @@ def test_cn_missed_progress_updates_are_each_a_violation() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug (policies/occurrences.py StepPlanner._match_done/_step): a late update on a"
-    " repeating step is credited to the oldest missed occurrence and re-anchors every later one,"
-    " rewriting occurrences whose violations were already recorded",
-)
 def test_cn_late_progress_update_does_not_rewrite_recorded_violations() -> None:
     """R10, R12: the update made on 03-23 10:00 belongs to the period running from 03-20 10:00
     (#3, due 03-31 10:00); #1 (due 03-11) and #2 (due 03-20) stay overdue, as the audit log says,
@@ -730,12 +717,6 @@ def test_walkthrough_missed_acknowledgement_stays_with_the_owner_at_the_due_time
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug (policies/occurrences.py StepPlanner._segments/_valid_done): a handover after"
-    " the due time never moves the overdue obligation, so the new handler's late completion is"
-    " ignored and no response time is recorded",
-)
 def test_walkthrough_new_owner_can_complete_an_overdue_step() -> None:
     """R16, R12: after the explicit handover Linda owns the complaint; her acknowledgement at
     03-11 12:00 EDT completes the overdue step late, and the record shows when it was done."""
