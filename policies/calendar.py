@@ -28,15 +28,13 @@ def _holidays(country: str, subdiv: str | None) -> holidays.HolidayBase:
     return holidays.country_holidays(country, subdiv=subdiv)
 
 
-def known_country(country: str, subdiv: str | None = None) -> str | None:
-    """Return None if ``holidays`` knows the country (and subdivision), else a message saying why not."""
+def calendar_exists(country: str, subdiv: str | None = None) -> bool:
+    """Whether ``holidays`` knows the country (and the subdivision, when one is named)."""
     try:
         _holidays(country, subdiv)
-    except NotImplementedError:
-        return f"unknown holiday calendar {country!r} (use an ISO country code such as JP, CN, US)"
-    except ValueError as exc:  # an unknown subdivision
-        return str(exc)
-    return None
+    except (NotImplementedError, ValueError):
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Checks that need the whole policy and its org directory: references, cycles, reachability,
-deadlines that can never be met, penalties that name nobody, and missing templates.
+deadlines that can never be met, penalties that name nobody, defaults that never resolve, and
+missing templates.
 
 Each check yields ``(path, message)`` pairs; the loader turns paths into ``file:line:col``.
 """
@@ -9,28 +10,51 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import holidays
+
 from models.complaint import CONDITION_ATTRIBUTES, Channel
 from models.org import Org
-from policies.calendar import known_country
-from policies.durations import Unit, parse_duration
+from policies.calendar import calendar_exists
+from policies.durations import parse_duration
 from policies.expressions import Actor, ActorKind, AnchorKind, parse_actor, parse_anchor
 from policies.schema import PolicySpec, StepSpec
 from policies.source import PathKey
 from policies.working_hours import parse_working_hours
 
 Finding = tuple[PathKey, str]
+_MAX_LISTED = 10
 
 
 @dataclass(frozen=True)
 class CheckContext:
+    """The policy to check, with what is known about the file it came from.
+
+    When parts of the file failed validation, ``spec`` holds the rest: ``step_index`` maps its steps
+    back to their place in the file, ``step_ids`` and ``penalty_keys`` still name every step and
+    penalty written (so a reference to a broken one is not reported again as unknown), and
+    ``broken`` lists the top-level keys whose value in ``spec`` is only a stand-in.
+    """
+
     spec: PolicySpec
     org: Org | None
     org_file: str
     step_index: tuple[int, ...]  # position of spec.steps[i] in the file's steps list
     templates: Path | None
+    step_ids: frozenset[str] | None = None
+    penalty_keys: frozenset[str] | None = None
+    broken: frozenset[str] = frozenset()
 
     def step_path(self, position: int, *rest: str | int) -> PathKey:
         return ("steps", self.step_index[position], *rest)
+
+    @property
+    def known_steps(self) -> list[str]:
+        ids = {s.id for s in self.spec.steps} | (self.step_ids or frozenset())
+        return sorted(ids)
+
+    @property
+    def known_penalties(self) -> list[str]:
+        return sorted(set(self.spec.penalties) | (self.penalty_keys or frozenset()))
 
 
 def run_checks(ctx: CheckContext) -> list[Finding]:
@@ -38,6 +62,7 @@ def run_checks(ctx: CheckContext) -> list[Finding]:
         _duplicate_steps,
         _calendar,
         _actor_references,
+        _default_loops,
         _anchors_and_cycles,
         _conditions,
         _reachability,
@@ -48,50 +73,71 @@ def run_checks(ctx: CheckContext) -> list[Finding]:
     return [finding for check in checks for finding in check(ctx)]
 
 
+def _hint(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _duplicate_steps(ctx: CheckContext) -> Iterator[Finding]:
     seen: set[str] = set()
     for i, step in enumerate(ctx.spec.steps):
         if step.id in seen:
-            yield ctx.step_path(i, "id"), f"duplicate step id {step.id!r}"
+            message = f"duplicate step id {step.id!r}: an earlier step already has it"
+            yield ctx.step_path(i, "id"), message + "; give each step its own id"
         seen.add(step.id)
 
 
 def _calendar(ctx: CheckContext) -> Iterator[Finding]:
+    if "calendar" in ctx.broken:
+        return
     cal = ctx.spec.calendar
     if cal.holidays is not None:
-        problem = known_country(cal.holidays, cal.subdivision)
-        if problem:
-            yield ("calendar", "holidays"), problem
+        yield from _holiday_calendar(cal.holidays, cal.subdivision)
+    elif cal.subdivision is not None:
+        yield ("calendar", "subdivision"), "subdivision needs a holiday calendar: add holidays:"
     try:
         start, end = parse_working_hours(cal.working_hours)
     except ValueError as exc:
         yield ("calendar", "working_hours"), str(exc)
         return
     if end <= start:
-        yield ("calendar", "working_hours"), (
-            f"working hours {cal.working_hours} end before they start: working-time deadlines"
-            " could never be met"
+        message = (
+            f"working hours {cal.working_hours!r} end before they start, so working-time deadlines"
+            " could never be met: the window must lie within one day, e.g. 09:00-18:00"
         )
+        yield ("calendar", "working_hours"), message
 
 
-def _actor_fields(ctx: CheckContext) -> Iterator[tuple[PathKey, str, bool]]:
-    """Every actor expression in the policy: (path, text, may it be the complainant)."""
+def _holiday_calendar(country: str, subdivision: str | None) -> Iterator[Finding]:
+    supported = holidays.list_supported_countries()
+    if not calendar_exists(country):
+        hint = _hint(country.upper(), list(supported)) if country.upper() != country else ""
+        hint = hint or _hint(country, list(supported))
+        message = f"unknown holiday calendar {country!r}{hint}: use an ISO country code such as JP, CN, US"
+        yield ("calendar", "holidays"), message
+    elif subdivision is not None and not calendar_exists(country, subdivision):
+        known = list(supported.get(country, []))
+        shown = ", ".join(known[:_MAX_LISTED]) + (", ..." if len(known) > _MAX_LISTED else "")
+        listed = f"use one of {shown}" if known else f"{country} has no subdivisions"
+        message = f"unknown subdivision {subdivision!r} of holiday calendar {country!r}"
+        yield ("calendar", "subdivision"), f"{message}{_hint(subdivision, known)}: {listed}"
+
+
+def _actor_fields(ctx: CheckContext) -> Iterator[tuple[PathKey, str]]:
+    """Every actor expression in the policy, with where it is written."""
     spec = ctx.spec
-    yield ("owner",), spec.owner, False
-    for name in ("default_first_hearer", "default_handler"):
+    for name in ("owner", "default_first_hearer", "default_handler"):
         value = getattr(spec, name)
-        if value is not None:
-            yield (name,), value, False
+        if value is not None and name not in ctx.broken:
+            yield (name,), value
     for key, penalty in spec.penalties.items():
         for j, text in enumerate(penalty.applies_to):
-            yield ("penalties", key, "applies_to", j), text, False
+            yield ("penalties", key, "applies_to", j), text
     for i, step in enumerate(spec.steps):
-        yield ctx.step_path(i, "actor"), step.actor, False
-        for path, text in _listed(ctx.step_path(i, "to"), step.to):
-            yield path, text, True
+        yield ctx.step_path(i, "actor"), step.actor
+        yield from _listed(ctx.step_path(i, "to"), step.to)
         for k, level in enumerate(step.on_missed.escalate):
-            for path, text in _listed(ctx.step_path(i, "on_missed", "escalate", k, "to"), level.to):
-                yield path, text, False
+            yield from _listed(ctx.step_path(i, "on_missed", "escalate", k, "to"), level.to)
 
 
 def _listed(path: PathKey, value: str | list[str] | None) -> Iterator[tuple[PathKey, str]]:
@@ -102,20 +148,37 @@ def _listed(path: PathKey, value: str | list[str] | None) -> Iterator[tuple[Path
             yield (*path, j), text
 
 
+def _complainant_misuse(path: PathKey) -> str | None:
+    """Why the complainant may not stand at ``path`` (None where it may: a step's ``to:``)."""
+    if "escalate" in path:
+        return "the complainant cannot receive escalations: name someone on staff"
+    if path[-1] == "to" or (len(path) > 1 and path[-2] == "to"):
+        return None
+    if path[-1] == "actor":
+        return "the complainant cannot be a step's actor: it may only be a target, under to:"
+    if path[0] == "penalties":
+        return "the complainant cannot be penalised: applies_to names staff"
+    return f"{path[0]} cannot be the complainant: name a role or person"
+
+
 def _actor_references(ctx: CheckContext) -> Iterator[Finding]:
-    for path, text, complainant_ok in _actor_fields(ctx):
-        actor = parse_actor(text)
-        if actor.innermost().kind is ActorKind.COMPLAINANT and not complainant_ok:
-            yield path, "the complainant can only be a target (to:), not someone who must act"
+    for path, text in _actor_fields(ctx):
+        actor = parse_actor(text).innermost()
+        if actor.kind is ActorKind.COMPLAINANT:
+            misuse = _complainant_misuse(path)
+            if misuse is not None:
+                yield path, misuse
             continue
-        if path == ("owner",) and actor.innermost().kind in {ActorKind.HANDLER, ActorKind.FIRST_HEARER}:
-            yield path, f"owner {text!r} depends on the complaint; name a role or person (R13)"
+        if path == ("owner",) and actor.kind in {ActorKind.HANDLER, ActorKind.FIRST_HEARER}:
+            message = f"owner {text!r} depends on the complaint, but the owner answers for every"
+            yield path, message + " complaint (R13): name a role or person"
         if ctx.org is not None:
-            yield from ((path, m) for m in _org_reference(actor.innermost(), ctx.org, ctx.org_file))
+            yield from ((path, m) for m in _org_reference(actor, ctx.org, ctx.org_file))
     for i, step in enumerate(ctx.spec.steps):
         targets = [step.to] if isinstance(step.to, str) else (step.to or [])
         if any(parse_actor(t) == parse_actor(step.actor) for t in targets):
-            yield ctx.step_path(i, "to"), f"step {step.id!r} asks {step.actor} to report to themselves"
+            message = f"step {step.id!r} asks {step.actor} to report to themselves"
+            yield ctx.step_path(i, "to"), message + ": remove them from to:, or make someone else the actor"
 
 
 def _org_reference(actor: Actor, org: Org, org_file: str) -> Iterator[str]:
@@ -123,31 +186,56 @@ def _org_reference(actor: Actor, org: Org, org_file: str) -> Iterator[str]:
     if actor.kind is ActorKind.ROLE:
         known = sorted(set(org.roles) | set(org.role_names()))
         if name not in known:
-            yield f"unknown role {name!r}{_hint(name, known)} (roles in {org_file}: {', '.join(known)})"
+            listed = ", ".join(known) or "none"
+            yield f"unknown role {name!r} in {org_file}{_hint(name, known)}; its roles are {listed}"
         elif not org.holders(name):
-            yield f"role {name!r} is held by nobody in {org_file}"
+            yield f"role {name!r} is held by nobody in {org_file}: add it to someone's roles there"
     elif actor.kind is ActorKind.PERSON and org.person(name) is None:
-        yield f"unknown person {name!r}{_hint(name, [p.id for p in org.people])} in {org_file}"
+        people = [p.id for p in org.people]
+        yield f"unknown person {name!r} in {org_file}{_hint(name, people)}"
     elif actor.kind is ActorKind.DEPARTMENT_HEAD and name != "complaint":
         department = org.department(name)
         if department is None:
             known = [d.id for d in org.departments]
-            yield f"unknown department {name!r}{_hint(name, known)} in {org_file}"
+            yield f"unknown department {name!r} in {org_file}{_hint(name, known)}"
         elif department.head is None:
-            yield f"department {name!r} has no head in {org_file}"
+            message = f"department {name!r} in {org_file} has no head"
+            yield f"{message}: add head: to it there, or name someone else"
 
 
-def _hint(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def _default_loops(ctx: CheckContext) -> Iterator[Finding]:
+    """``default_handler`` may not need the handler, nor ``default_first_hearer`` the first hearer.
+
+    Each default is used exactly when the person it stands in for is unknown, so an expression that
+    depends on that person (directly, through supervisor_of, or through the other default) could
+    never be resolved (and would send resolution.py into endless recursion).
+    """
+    spec = ctx.spec
+    handler = None if "default_handler" in ctx.broken else spec.default_handler
+    hearer = None if "default_first_hearer" in ctx.broken else spec.default_first_hearer
+    handler_needs = parse_actor(handler).innermost().kind if handler else None
+    hearer_needs = parse_actor(hearer).innermost().kind if hearer else None
+    fix = "name a role or person instead"
+    if handler_needs is ActorKind.HANDLER:
+        message = f"default_handler {handler!r} depends on the handler it stands in for, so it can never"
+        yield ("default_handler",), f"{message} be found: {fix}, or use supervisor_of(first_hearer)"
+    if hearer_needs is ActorKind.FIRST_HEARER:
+        message = f"default_first_hearer {hearer!r} depends on the first hearer it stands in for, so it"
+        yield ("default_first_hearer",), f"{message} can never be found: {fix}"
+    if handler_needs is ActorKind.FIRST_HEARER and hearer_needs is ActorKind.HANDLER:
+        message = (
+            f"default_handler {handler!r} and default_first_hearer {hearer!r} depend on each other,"
+            " so neither can be found when both people are unknown"
+        )
+        yield ("default_handler",), f"{message}: {fix} in one of them"
 
 
 def _anchors_and_cycles(ctx: CheckContext) -> Iterator[Finding]:
-    ids = [s.id for s in ctx.spec.steps]
+    ids = ctx.known_steps
     for i, step in enumerate(ctx.spec.steps):
-        for path, text in [(ctx.step_path(i, "from"), step.anchor)] + [
-            (ctx.step_path(i, "closes_on", j), t) for j, t in enumerate(step.closes_on)
-        ]:
+        anchors = [(ctx.step_path(i, "from"), step.anchor)]
+        anchors += [(ctx.step_path(i, "closes_on", j), t) for j, t in enumerate(step.closes_on)]
+        for path, text in anchors:
             anchor = parse_anchor(text)
             if anchor.kind is AnchorKind.DONE and anchor.step not in ids:
                 yield path, f"unknown step {anchor.step!r} in {text}{_hint(anchor.step or '', ids)}"
@@ -160,6 +248,7 @@ def _prerequisite(step: StepSpec) -> str | None:
 
 
 def _cycles(ctx: CheckContext) -> Iterator[Finding]:
+    """Each cycle once, at the ``from:`` of its first step in the file."""
     by_id = {s.id: s for s in ctx.spec.steps}
     reported: set[str] = set()
     for i, step in enumerate(ctx.spec.steps):
@@ -168,45 +257,68 @@ def _cycles(ctx: CheckContext) -> Iterator[Finding]:
         while current is not None and current in by_id and current not in chain:
             chain.append(current)
             current = _prerequisite(by_id[current])
-        if current == step.id and step.id not in reported:
-            reported.update(chain)
-            cycle = " → ".join([*reversed(chain), step.id])
-            yield ctx.step_path(i, "from"), f"steps wait for each other in a cycle: {cycle}"
+        if current != step.id or step.id in reported:
+            continue
+        reported.update(chain)
+        if len(chain) == 1:
+            message = f"step {step.id!r} waits for itself (from: done({step.id})), so it never starts:"
+            yield (
+                ctx.step_path(i, "from"),
+                f"{message} start it from heard, occurred, received or another step",
+            )
+            continue
+        waits = ", which waits for ".join(repr(s) for s in [*chain[1:], step.id])
+        message = (
+            f"steps wait for each other in a cycle, so none of them ever starts: {step.id!r} waits"
+            f" for {waits}; start one of them from heard, occurred or received"
+        )
+        yield ctx.step_path(i, "from"), message
+
+
+_DECLARED_IN = {"category": "categories", "severity": "severities", "complexity": "complexities"}
 
 
 def _conditions(ctx: CheckContext) -> Iterator[Finding]:
     spec = ctx.spec
-    allowed: dict[str, list[str]] = {
-        "channel": [c.value for c in Channel],
+    allowed: dict[str, list[str]] = {"channel": [c.value for c in Channel]}
+    declared = {
         "category": list(spec.categories),
         "severity": spec.severities,
         "complexity": spec.complexities,
     }
+    allowed |= {k: v for k, v in declared.items() if _DECLARED_IN[k] not in ctx.broken}
     if ctx.org is not None:
         allowed["department"] = [d.id for d in ctx.org.departments]
     for i, step in enumerate(spec.steps):
         for attribute, values in step.when.items():
             path = ctx.step_path(i, "when", attribute)
             if attribute not in CONDITION_ATTRIBUTES:
-                yield path, (
-                    f"unknown condition {attribute!r}{_hint(attribute, list(CONDITION_ATTRIBUTES))}"
-                    f" (use {', '.join(CONDITION_ATTRIBUTES)})"
-                )
+                hint = _hint(attribute, list(CONDITION_ATTRIBUTES))
+                yield path, f"unknown condition {attribute!r}{hint}: use {', '.join(CONDITION_ATTRIBUTES)}"
                 continue
             if not values:
-                yield path, f"step {step.id!r} can never start: when.{attribute} lists no value"
+                message = f"step {step.id!r} can never start: when.{attribute} lists no value"
+                yield path, f"{message} (list at least one, or remove {attribute})"
             known = allowed.get(attribute)
             for j, value in enumerate(values):
                 if known is not None and str(value) not in known:
-                    yield (*path, j), (
-                        f"unknown {attribute} {value!r}{_hint(str(value), known)}"
-                        f" (known: {', '.join(known)})"
-                    )
+                    yield (*path, j), _unknown_value(attribute, str(value), known, ctx)
+
+
+def _unknown_value(attribute: str, value: str, known: list[str], ctx: CheckContext) -> str:
+    if attribute == "department":
+        return f"unknown department {value!r} in {ctx.org_file}{_hint(value, known)}"
+    if not known:
+        where = _DECLARED_IN[attribute]
+        return f"unknown {attribute} {value!r}: the policy declares none (add it under {where}:)"
+    return f"unknown {attribute} {value!r}{_hint(value, known)}; known: {', '.join(known)}"
 
 
 def _reachability(ctx: CheckContext) -> Iterator[Finding]:
+    """A step whose conditions exclude those of a step it waits for (directly or not) never starts."""
     by_id = {s.id: s for s in ctx.spec.steps}
     for i, step in enumerate(ctx.spec.steps):
+        reported: set[str] = set()
         seen = {step.id}
         current = _prerequisite(step)
         while current is not None and current in by_id and current not in seen:
@@ -214,12 +326,15 @@ def _reachability(ctx: CheckContext) -> Iterator[Finding]:
             before = by_id[current]
             for attribute, values in step.when.items():
                 theirs = before.when.get(attribute)
-                if values and theirs is not None and not set(map(str, values)) & set(map(str, theirs)):
-                    yield ctx.step_path(i, "when", attribute), (
-                        f"step {step.id!r} is unreachable: it needs {attribute} in"
-                        f" {_show(values)} but waits for {before.id!r}, which only applies to"
-                        f" {attribute} in {_show(theirs)}"
+                if attribute in reported or not values or theirs is None:
+                    continue
+                if not set(map(str, values)) & set(map(str, theirs)):
+                    reported.add(attribute)
+                    message = (
+                        f"step {step.id!r} is unreachable: it needs {attribute} in {_show(values)} but"
+                        f" waits for {before.id!r}, which only applies to {attribute} in {_show(theirs)}"
                     )
+                    yield ctx.step_path(i, "when", attribute), message
             current = _prerequisite(before)
 
 
@@ -231,48 +346,52 @@ def _penalties(ctx: CheckContext) -> Iterator[Finding]:
     spec = ctx.spec
     for key, penalty in spec.penalties.items():
         if not penalty.applies_to:
-            yield ("penalties", key, "applies_to"), (
-                f"penalty {key!r} names nobody: list in applies_to whom it falls on"
-            )
+            message = f"penalty {key!r} names nobody: list in applies_to whom it falls on"
+            yield ("penalties", key, "applies_to"), message + ", e.g. [first_hearer]"
     for i, step in enumerate(spec.steps):
-        key = step.on_missed.penalty
-        if key is None:
+        named = step.on_missed.penalty
+        if named is None:
             continue
         path = ctx.step_path(i, "on_missed", "penalty")
-        penalty = spec.penalties.get(key)
-        if penalty is None:
-            yield path, f"unknown penalty {key!r}{_hint(key, list(spec.penalties))}"
-        elif penalty.applies_to and parse_actor(step.actor) not in {
-            parse_actor(a) for a in penalty.applies_to
-        }:
-            yield path, (
-                f"penalty {key!r} applies to {', '.join(penalty.applies_to)}, not to this step's"
-                f" actor {step.actor}"
+        used = spec.penalties.get(named)
+        if used is None:
+            if named not in ctx.known_penalties and "penalties" not in ctx.broken:
+                yield path, f"unknown penalty {named!r}{_hint(named, ctx.known_penalties)}"
+            continue
+        falls_on = {parse_actor(a) for a in used.applies_to}
+        if used.applies_to and parse_actor(step.actor) not in falls_on:
+            message = (
+                f"penalty {named!r} applies to {', '.join(used.applies_to)}, not to this step's actor"
+                f" {step.actor}: add {step.actor} to its applies_to, or choose another penalty"
             )
+            yield path, message
 
 
 def _deadlines(ctx: CheckContext) -> Iterator[Finding]:
     for i, step in enumerate(ctx.spec.steps):
         within = parse_duration(step.within)
         if within.amount == 0:
-            yield ctx.step_path(i, "within"), f"deadline {step.within!r} can never be met"
+            message = f"a deadline of {step.within!r} can never be met: give a duration longer than 0"
+            yield ctx.step_path(i, "within"), message
         if step.remind is not None:
             every = parse_duration(step.remind.every)
             if every.amount == 0:
-                yield ctx.step_path(i, "remind", "every"), "reminder interval must be longer than 0"
-            elif every.unit is within.unit is Unit.SECONDS and every.amount >= within.amount:
-                yield ctx.step_path(i, "remind", "every"), (
-                    f"a reminder every {step.remind.every} never fires before the {step.within}"
-                    " deadline"
+                message = f"a reminder every {step.remind.every!r} would never stop"
+                yield ctx.step_path(i, "remind", "every"), f"{message}: give an interval longer than 0"
+            elif within.amount and every.unit is within.unit and every.amount >= within.amount:
+                message = (
+                    f"a reminder every {step.remind.every} never fires before the {step.within} deadline"
                 )
+                yield ctx.step_path(i, "remind", "every"), f"{message}: remind more often, or remove remind:"
         for j, text in enumerate(step.closes_on):
             closes = parse_anchor(text)
+            path = ctx.step_path(i, "closes_on", j)
             if closes.kind in {AnchorKind.HEARD, AnchorKind.OCCURRED, AnchorKind.RECEIVED}:
-                yield ctx.step_path(i, "closes_on", j), (
-                    f"{text!r} happens before the step starts, so it can never close it"
-                )
+                message = f"{text!r} happens before the step starts, so it can never close it"
+                yield path, f"{message}: use resolved, reopened or done(STEP)"
             elif closes.kind is AnchorKind.DONE and closes.step == step.id:
-                yield ctx.step_path(i, "closes_on", j), f"step {step.id!r} cannot be closed by itself"
+                message = f"step {step.id!r} cannot be closed by itself: being done already ends it"
+                yield path, f"{message}, so remove done({step.id})"
 
 
 def template_uses(spec: PolicySpec) -> Iterator[tuple[PathKey, str]]:
@@ -288,14 +407,22 @@ def template_uses(spec: PolicySpec) -> Iterator[tuple[PathKey, str]]:
 
 
 def _templates(ctx: CheckContext) -> Iterator[Finding]:
-    if ctx.templates is None:
+    folder = ctx.templates
+    if folder is None or {"language", "languages"} & ctx.broken:
         return
-    for path, name in template_uses(ctx.spec):
-        if path[0] == "steps":
-            path = ctx.step_path(int(path[1]), *path[2:])
+    if not folder.is_dir():
+        message = f"template folder {folder} does not exist (templates: is relative to the policy file)"
+        yield ("templates",), message
+        return
+    for where, name in template_uses(ctx.spec):
+        path = ctx.step_path(int(where[1]), *where[2:]) if where[0] == "steps" else where
+        implied = where[0] == "steps" and where[2] == "id"
         for language in ctx.spec.template_languages:
-            if not (ctx.templates / language / f"{name}.j2").is_file():
-                yield path, (
-                    f"template {name!r} has no {language} version: expected"
-                    f" {ctx.templates / language / (name + '.j2')}"
-                )
+            expected = folder / language / f"{name}.j2"
+            if expected.is_file():
+                continue
+            if implied:
+                message = f"step {name!r} has no {language} template: expected {expected}"
+                yield path, f"{message} (or set template: to an existing one)"
+            else:
+                yield path, f"template {name!r} has no {language} version: expected {expected}"

@@ -60,7 +60,7 @@ class ComplaintFacts:
 
 def facts_of(events: list[Event]) -> ComplaintFacts | None:
     """Facts of one complaint's events (already filtered to ``at <= now``), or None before receipt."""
-    ordered = sorted(events, key=lambda e: e.at)
+    ordered = _in_order(events)
     received = next((e for e in ordered if isinstance(e, ComplaintReceived)), None)
     if received is None:
         return None
@@ -80,3 +80,11 @@ def facts_of(events: list[Event]) -> ComplaintFacts | None:
         resolved=tuple(e.at for e in ordered if isinstance(e, Resolved)),
         reopened=tuple(e.at for e in ordered if isinstance(e, Reopened)),
     )
+
+
+def _in_order(events: list[Event]) -> list[Event]:
+    """Events by time; simultaneous ones by content, so the input order never changes a decision."""
+    ordered = sorted(events, key=lambda e: e.at)
+    if len({e.at for e in ordered}) == len(ordered):
+        return ordered
+    return sorted(ordered, key=lambda e: (e.at, e.model_dump_json()))

@@ -1,10 +1,10 @@
 """Loading policy and org files into validated models, reporting every problem at once."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from models.org import Org
 from policies.checks import CheckContext, run_checks
@@ -12,7 +12,20 @@ from policies.errors import PolicyInvalid, Problem
 from policies.org_checks import check_org
 from policies.schema import PenaltySpec, PolicySpec, StepSpec
 from policies.source import Located, load_located
-from policies.validation import validate_located
+from policies.validation import describe, validate_located
+
+# Stand-ins for required top-level values that failed validation, so that the checks can still run
+# on the rest of the policy; checks skip whatever ``CheckContext.broken`` names.
+_STAND_INS: dict[str, Any] = {
+    "id": "unnamed",
+    "name": "unnamed",
+    "language": "en",
+    "timezone": "UTC",
+    "org": "",
+    "owner": "first_hearer",
+    "steps": [],
+}
+_MAX_PASSES = 8
 
 
 @dataclass(frozen=True)
@@ -25,7 +38,7 @@ class LoadedPolicy:
 
 def load_org(path: Path) -> Org:
     """Load and check an org directory; raise PolicyInvalid listing every problem."""
-    org, problems = _org(path, str(path))
+    org, problems = _org(path, display_path(path))
     if problems or org is None:
         raise PolicyInvalid(problems)
     return org
@@ -38,49 +51,94 @@ def load_policy(path: Path, *, templates: Path | None = None) -> LoadedPolicy:
     """
     located = load_located(path, display_path(path))
     if not isinstance(located.data, dict):
-        raise PolicyInvalid([located.problem((), "a policy must be a mapping of keys to values")])
+        shape = "a policy must be a mapping of keys to values (id:, name:, steps: ...)"
+        raise PolicyInvalid([located.problem((), f"{shape}, not {describe(located.data)}")])
     spec, problems = validate_located(PolicySpec, located.data, located)
-    step_index = tuple(range(len(spec.steps))) if spec else ()
-    if spec is None:
-        spec, step_index = _partial(located)
-    org: Org | None = None
-    org_path = path.parent / str(located.data.get("org", ""))
-    if isinstance(located.data.get("org"), str):
-        if org_path.is_file():
-            org, org_problems = _org(org_path, display_path(org_path))
-            problems += org_problems
-        else:
-            problems.append(located.problem(("org",), f"org directory {org_path} does not exist"))
+    org, org_path, org_problems = _policy_org(path, located)
+    problems += org_problems
+    org_file = display_path(org_path)
+    ctx: CheckContext | None
     if spec is not None:
-        folder = templates or (path.parent / spec.templates if spec.templates else None)
-        ctx = CheckContext(spec, org, display_path(org_path), step_index, folder)
+        ctx = CheckContext(spec, org, org_file, tuple(range(len(spec.steps))), None)
+    else:
+        ctx = _partial(located, org, org_file)
+    if ctx is not None:
+        folder = templates
+        if folder is None and ctx.spec.templates and "templates" not in ctx.broken:
+            folder = path.parent / ctx.spec.templates
+        ctx = replace(ctx, templates=folder)
         problems += [located.problem(p, message) for p, message in run_checks(ctx)]
     if problems or spec is None or org is None:
         raise PolicyInvalid(problems)
     return LoadedPolicy(spec, org, path, org_path)
 
 
-def _partial(located: Located) -> tuple[PolicySpec | None, tuple[int, ...]]:
-    """The policy with its broken steps left out, so reference checks still run on the rest."""
+def _policy_org(path: Path, located: Located) -> tuple[Org | None, Path, list[Problem]]:
+    """The org directory the policy names (relative to the policy file), or why it cannot be used."""
+    name = located.data.get("org")
+    org_path = path.parent / str(name or "")
+    if not isinstance(name, str) or not name:
+        return None, org_path, []  # validation reports a missing or malformed org:
+    if org_path.is_dir():
+        message = f"org {name!r} is a folder ({display_path(org_path)}): name the org YAML file"
+        return None, org_path, [located.problem(("org",), message)]
+    if not org_path.is_file():
+        message = (
+            f"org directory {display_path(org_path)} does not exist (org: is relative to the policy file)"
+        )
+        return None, org_path, [located.problem(("org",), message)]
+    try:
+        org, problems = _org(org_path, display_path(org_path))
+    except PolicyInvalid as exc:
+        return None, org_path, list(exc.problems)
+    return org, org_path, problems
+
+
+def _partial(located: Located, org: Org | None, org_file: str) -> CheckContext | None:
+    """The policy without its broken parts, so that the checks still run on the rest.
+
+    Broken steps and penalties are left out; broken top-level values are dropped or, when required,
+    replaced by a stand-in that the checks know to skip.
+    """
     data: dict[str, Any] = dict(located.data)
-    steps = data.get("steps")
-    if not isinstance(steps, list):
-        return None, ()
-    good = [i for i, s in enumerate(steps) if _valid(StepSpec, s)]
+    raw_steps = data.get("steps")
+    step_list = raw_steps if isinstance(raw_steps, list) else []
+    good = [i for i, s in enumerate(step_list) if _valid(StepSpec, s)]
+    step_ids = frozenset(s["id"] for s in step_list if isinstance(s, dict) and isinstance(s.get("id"), str))
     penalties = data.get("penalties")
+    penalty_keys = frozenset(penalties) if isinstance(penalties, dict) else frozenset()
     if isinstance(penalties, dict):
         data["penalties"] = {k: v for k, v in penalties.items() if _valid(PenaltySpec, v)}
-    data["steps"] = [steps[i] for i in good]
-    try:
-        return PolicySpec.model_validate(data), tuple(good)
-    except ValueError:
-        return None, ()
+    steps = [step_list[i] for i in good]
+    data["steps"] = steps or [_STAND_IN_STEP]
+    broken: set[str] = set()
+    for _ in range(_MAX_PASSES):
+        try:
+            spec = PolicySpec.model_validate(data)
+        except ValidationError as exc:
+            keys = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+            if not keys - broken - {"steps"}:
+                return None
+            for key in keys - {"steps"}:
+                broken.add(key)
+                if key in _STAND_INS:
+                    data[key] = _STAND_INS[key]
+                else:
+                    data.pop(key, None)
+            continue
+        if not steps:
+            spec = spec.model_copy(update={"steps": []})
+        return CheckContext(spec, org, org_file, tuple(good), None, step_ids, penalty_keys, frozenset(broken))
+    return None
+
+
+_STAND_IN_STEP = {"id": "x", "title": "x", "actor": "first_hearer", "from": "heard", "within": "1h"}
 
 
 def _valid(model: type[BaseModel], data: Any) -> bool:
     try:
         model.model_validate(data)
-    except ValueError:
+    except ValidationError:
         return False
     return True
 
@@ -88,7 +146,8 @@ def _valid(model: type[BaseModel], data: Any) -> bool:
 def _org(path: Path, display: str) -> tuple[Org | None, list[Problem]]:
     located = load_located(path, display)
     if not isinstance(located.data, dict):
-        return None, [located.problem((), "an org directory must be a mapping of keys to values")]
+        shape = "an org directory must be a mapping of keys to values (id:, name:, people: ...)"
+        return None, [located.problem((), f"{shape}, not {describe(located.data)}")]
     org, problems = validate_located(Org, located.data, located)
     if org is not None:
         problems += [located.problem(p, m) for p, m in check_org(org)]

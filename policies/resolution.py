@@ -13,6 +13,7 @@ from policies.expressions import Actor, ActorKind
 from policies.facts import ComplaintFacts
 
 COMPLAINANT = "complainant"
+_MAX_DEPTH = 16  # loading rejects self-referential defaults; this guards policies compiled directly
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,11 @@ class Resolver:
                     found.append(person)
         return tuple(found)
 
-    def _people(self, actor: Actor, when: datetime) -> tuple[str, ...] | None:  # noqa: PLR0911 - one return per actor kind
+    def _people(  # noqa: PLR0911 - one return per actor kind
+        self, actor: Actor, when: datetime, depth: int = 0
+    ) -> tuple[str, ...] | None:
+        if depth > _MAX_DEPTH:
+            return None  # defaults defined in terms of each other: the owner takes it
         org = self.org
         match actor.kind:
             case ActorKind.COMPLAINANT:
@@ -68,22 +73,22 @@ class Resolver:
                 heard_by = self.facts.received.heard_by
                 if heard_by and org.person(heard_by):
                     return (heard_by,)
-                return self._default(self.policy.default_first_hearer, when)
+                return self._default(self.policy.default_first_hearer, when, depth)
             case ActorKind.HANDLER:
                 handler = self.facts.handler_at(when)
                 if handler and org.person(handler):
                     return (handler,)
-                return self._default(self.policy.default_handler, when)
+                return self._default(self.policy.default_handler, when, depth)
             case ActorKind.SUPERVISOR_OF:
                 assert actor.of is not None
-                return self._supervisors(actor.of, when)
+                return self._supervisors(actor.of, when, depth)
         return None
 
-    def _default(self, actor: Actor | None, when: datetime) -> tuple[str, ...] | None:
-        return self._people(actor, when) if actor is not None else None
+    def _default(self, actor: Actor | None, when: datetime, depth: int) -> tuple[str, ...] | None:
+        return self._people(actor, when, depth + 1) if actor is not None else None
 
-    def _supervisors(self, of: Actor, when: datetime) -> tuple[str, ...] | None:
-        subordinates = self._people(of, when) or ()
+    def _supervisors(self, of: Actor, when: datetime, depth: int) -> tuple[str, ...] | None:
+        subordinates = self._people(of, when, depth + 1) or ()
         bosses: list[str] = []
         for person_id in subordinates:
             person = self.org.person(person_id)

@@ -1,10 +1,12 @@
 """Engine semantics a user would notice: who owes what, when it is met, and when it becomes a violation."""
 
+from dataclasses import replace
 from pathlib import Path
 
 from models.decisions import Decisions, NotificationKind, ObligationStatus
 from models.events import Event
 from policies.engine import decide
+from policies.expressions import parse_actor
 from tests.factories import (
     T0,
     assigned,
@@ -250,3 +252,15 @@ def test_the_new_owner_can_finish_an_overdue_step_but_the_violation_stays(tmp_pa
     result = decide(ready.policy, ready.org, history, at(180))
     assert _status(result, "respond") == [("amy", ObligationStatus.OVERDUE), ("ben", ObligationStatus.LATE)]
     assert [v.actor for v in result.violations] == ["amy"]
+
+
+def test_defaults_defined_in_terms_of_each_other_fall_back_to_the_owner(tmp_path: Path) -> None:
+    """`check` rejects such a policy; a policy compiled without it must still not recurse forever."""
+    ready = make_policy(tmp_path, [step("respond", actor="handler")])
+    looping = replace(
+        ready.policy,
+        default_first_hearer=parse_actor("handler"),
+        default_handler=parse_actor("supervisor_of(first_hearer)"),
+    )
+    result = decide(looping, ready.org, [received(heard_by=None)], at(120))
+    assert [v.actor for v in result.violations] == ["pres"]
