@@ -4,6 +4,7 @@ such as "who was the handler at 10:05?" or "what was the severity then?"."""
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 
 from models.events import (
     Assigned,
@@ -84,7 +85,10 @@ def facts_of(events: list[Event]) -> ComplaintFacts | None:
 
 def _in_order(events: list[Event]) -> list[Event]:
     """Events by time; simultaneous ones by content, so the input order never changes a decision."""
-    ordered = sorted(events, key=lambda e: e.at)
-    if len({e.at for e in ordered}) == len(ordered):
-        return ordered
-    return sorted(ordered, key=lambda e: (e.at, e.model_dump_json()))
+    ordered: list[Event] = []
+    for _, group in groupby(sorted(events, key=lambda e: e.at), key=lambda e: e.at):
+        same_time = list(group)
+        if len(same_time) > 1:
+            same_time.sort(key=lambda e: e.model_dump_json())
+        ordered.extend(same_time)
+    return ordered
