@@ -1,0 +1,126 @@
+"""Connecting to the database: engines, sessions, Alembic migrations and complaint id allocation.
+
+SQLite (the embedded default) and PostgreSQL (for scale) behave alike through here:
+
+- SQLite connections get WAL, enforced foreign keys, a 30 s busy timeout and ``synchronous=NORMAL``.
+  Each transaction starts with ``BEGIN IMMEDIATE``: it takes SQLite's single write lock up front, so
+  transactions are serialised (waiting up to the busy timeout) instead of failing with "database is
+  locked" when a transaction that has read tries to write, and SAVEPOINTs work
+  (``session.begin_nested()``), which pysqlite's own transaction handling breaks.
+- PostgreSQL runs at READ COMMITTED: lock what you read-modify-write (``SELECT ... FOR UPDATE``, or
+  a conditional ``UPDATE ... WHERE status = ...`` checking the row count).
+"""
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from models.tables import ComplaintSequenceRow
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",  # readers never block the writer, nor the writer readers
+    "PRAGMA foreign_keys=ON",  # off by default in SQLite, per connection
+    "PRAGMA busy_timeout=30000",  # wait for the write lock instead of failing at once
+    "PRAGMA synchronous=NORMAL",  # durable across process crashes under WAL; fsyncs at checkpoints only
+)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``sqlite:///path``, ``sqlite://`` (in memory) or ``postgresql+psycopg://...``."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    # pre_ping: a database restart must cost one reconnect, not a failed flow run.
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def make_sessions(engine: Engine) -> sessionmaker[Session]:
+    """A session factory; rows stay readable after commit (they are handed to code outside the session)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str) -> Config:
+    """The Alembic configuration, built in code: no alembic.ini is needed on disk.
+
+    Also for developers adding a revision, e.g.
+    ``command.revision(alembic_config("sqlite:///dev.db"), "add x", autogenerate=True)``.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # Passed as an attribute rather than a main option: ConfigParser would interpolate "%" in passwords.
+    config.attributes["url"] = url
+    return config
+
+
+def migrate(url: str) -> None:
+    """Bring the database at ``url`` to the newest schema (Alembic ``upgrade head``); idempotent."""
+    if _is_memory(make_url(url)):
+        # Each connection to "sqlite://" is a new, empty database: migrating one would change nothing.
+        raise ValueError(
+            "cannot migrate an in-memory SQLite database by URL; "
+            "use Base.metadata.create_all(engine) on the engine that will use it"
+        )
+    command.upgrade(alembic_config(url), "head")
+
+
+def next_complaint_id(session: Session, year: int) -> str:
+    """Allocate the next complaint id of ``year``, e.g. "2026-000123", inside the caller's transaction.
+
+    One atomic upsert (see ``ComplaintSequenceRow``): concurrent callers get distinct numbers, each
+    holding the year's counter until it commits, so commit soon after. A rollback frees the number.
+    """
+    if not 1 <= year <= 9999:  # noqa: PLR2004 (the four-digit year of the id format)
+        raise ValueError(f"year {year} does not fit the YYYY-NNNNNN complaint id format")
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"complaint id allocation is not implemented for {dialect}")
+    # Both dialects' INSERT constructs share the ON CONFLICT API; core has no portable upsert.
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(ComplaintSequenceRow)
+        .values(year=year, last=1)
+        .on_conflict_do_update(
+            index_elements=[ComplaintSequenceRow.year],
+            set_={"last": ComplaintSequenceRow.last + 1},
+        )
+        .returning(ComplaintSequenceRow.last)
+    )
+    number = session.execute(statement).scalar_one()
+    return f"{year:04d}-{number:06d}"
+
+
+def _is_memory(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and (
+        url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+    )
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if _is_memory(url):
+        # One shared connection: otherwise every pooled connection would be a different empty database.
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Driver-level autocommit: pysqlite stops issuing its own BEGINs; "begin" below issues ours.
+        dbapi_connection.isolation_level = None
+        for pragma in _SQLITE_PRAGMAS:
+            dbapi_connection.execute(pragma)
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
