@@ -4,17 +4,24 @@ Exit codes: 0 success (valid), 1 invalid input (every problem printed as ``file:
 2 usage errors (unknown command, missing file).
 """
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
+from app.serve import run_serve, run_worker
 from app.timeline import render_timeline
+from flows.errors import RuntimeProblem
+from flows.settings import SHIPPED_POLICY, Settings, load_settings
 from policies.api import prepare, prepare_scenario
 from policies.errors import PolicyInvalid
 from policies.explain import explain_policy
 from policies.simulate import simulate
+
+DEMO_POLICY = SHIPPED_POLICY.parent / "demo_clinic.yaml"
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 policy_app = typer.Typer(no_args_is_help=True, help="Check and explain policy files.")
@@ -79,6 +86,40 @@ def simulate_command(
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
         typer.echo(render_timeline(result, ready.org))
+
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="TOML settings file (COMPLAINTFLOW_* variables override it).")
+]
+
+
+def _settings(config: Path | None, **overrides: object) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except (ValidationError, RuntimeProblem) as exc:
+        typer.echo(f"complaintflow: bad settings: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command("serve")
+def serve_command(
+    config: ConfigOption = None,
+    dev: Annotated[bool, typer.Option("--dev", help="Dev mode: generated secret, local SMTP sink.")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Dev mode plus a one-minute demo complaint.")] = False,
+) -> None:
+    """Run everything on this machine: database, Prefect server, scheduler, web app (and SMTP sink in dev)."""
+    overrides: dict[str, object] = {}
+    if dev or demo:
+        overrides.update(dev=True, sink_enabled=True)
+    if demo:
+        overrides["policy_path"] = DEMO_POLICY
+    asyncio.run(run_serve(_settings(config, **overrides), demo=demo))
+
+
+@app.command("worker")
+def worker_command(config: ConfigOption = None) -> None:
+    """Run only the scheduler (wakes due complaints, sends queued mail) against configured services."""
+    asyncio.run(run_worker(_settings(config)))
 
 
 def main() -> None:

@@ -1,0 +1,120 @@
+"""``complaintflow serve`` and ``complaintflow worker``: the runtime as long-lived processes.
+
+``serve`` is the embedded default: SQLite under the data folder, a local Prefect server, a local
+SMTP sink whose mail is shown at ``/dev/mail`` (dev mode), the scheduler and the web app, all on
+loopback. ``worker`` runs only the scheduler against configured services (scale-out, fault tests).
+"""
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import AsyncIterator, Iterator
+
+import uvicorn
+from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_LEVEL, temporary_settings
+
+from app.demo import play_demo
+from app.prefect_server import PrefectServer, start_prefect_server
+from app.web.application import create_app
+from flows.clock import SystemClock
+from flows.runtime import Runtime, build_runtime, install
+from flows.scheduler import Scheduler
+from flows.settings import Settings
+from notifiers.sink import MailSink
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside our loop: our signal handlers stop everything, uvicorn must not take them."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _prefect(settings: Settings) -> AsyncIterator[str]:
+    server: PrefectServer | None = None
+    url = settings.prefect_api_url
+    if url is None:
+        server = await asyncio.to_thread(start_prefect_server, settings.data_dir.resolve() / "prefect")
+        url = server.url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_LOGGING_LEVEL: "WARNING"}):
+            yield url
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def run_worker(settings: Settings) -> None:
+    """Only the scheduler: wakes due complaints and drains the outbox until SIGTERM."""
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    async with _prefect(settings):
+        runtime = install(build_runtime(settings, SystemClock()))
+        scheduler = Scheduler(
+            runtime, poll_seconds=settings.scheduler_poll_seconds, concurrency=settings.run_concurrency
+        )
+        print(f"worker ready: {settings.database}", flush=True)
+        await scheduler.run_forever(stop)
+
+
+async def run_serve(settings: Settings, *, demo: bool = False) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    sink = None
+    if settings.sink_enabled:
+        sink = MailSink(host=settings.smtp_host, port=settings.smtp_port, store=settings.data_dir / "mail")
+        sink.start()
+    try:
+        async with _prefect(settings) as prefect_url:
+            runtime = install(build_runtime(settings, SystemClock()))
+            await _serve(settings, runtime, stop, prefect_url, sink, demo=demo)
+    finally:
+        if sink is not None:
+            sink.stop()
+
+
+async def _serve(
+    settings: Settings,
+    runtime: Runtime,
+    stop: asyncio.Event,
+    prefect_url: str,
+    sink: MailSink | None,
+    *,
+    demo: bool,
+) -> None:
+    scheduler = Scheduler(
+        runtime, poll_seconds=settings.scheduler_poll_seconds, concurrency=settings.run_concurrency
+    )
+    app = create_app(
+        runtime,
+        kick=scheduler.kick,
+        api_token=settings.api_token.get_secret_value() if settings.api_token else None,
+        mail_store=sink.store if sink else None,
+    )
+    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning")
+    server = _EmbeddedServer(config)
+    base = f"http://{settings.http_host}:{settings.http_port}"
+    active = runtime.registry.active
+    print(f"complaintflow is running (policy {active.policy.id if active else '?'})")
+    print(f"  web app:       {base}/docs")
+    print(f"  Prefect UI:    {prefect_url.removesuffix('/api')}")
+    if sink is not None:
+        print(f"  captured mail: {base}/dev/mail  (SMTP sink on {settings.smtp_host}:{sink.port})")
+    print(f"  database:      {settings.database}", flush=True)
+    tasks = [asyncio.create_task(scheduler.run_forever(stop)), asyncio.create_task(server.serve())]
+    if demo:
+        tasks.append(asyncio.create_task(play_demo(base, sink, stop)))
+    await stop.wait()
+    server.should_exit = True
+    await asyncio.gather(*tasks, return_exceptions=True)
+    sys.stdout.flush()

@@ -1,0 +1,65 @@
+"""Accepting a complaint: store it and its ``complaint_received`` event in one transaction.
+
+Once this returns, the complaint is durable; whatever happens to Prefect or SMTP afterwards, the
+scheduler will process it. Callers answer 2xx only after it returns.
+"""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session, sessionmaker
+
+from flows.clock import Clock
+from flows.event_log import append_event
+from flows.registry import PolicyRegistry
+from models.complaint import Channel, Complainant
+from models.db import next_complaint_id
+from models.events import ComplaintReceived
+from models.tables import ComplaintRow
+from models.timeutil import AwareDatetime
+
+
+class NewComplaint(BaseModel):
+    """What intake knows about a complaint; the id and receipt time are assigned here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    category: str | None = None
+    severity: str | None = None
+    complexity: str | None = None
+    department: str | None = None
+    heard_by: str | None = None
+    heard_at: AwareDatetime | None = None
+    occurred_at: AwareDatetime | None = None
+    complainant: Complainant = Complainant()
+    subject: str | None = None
+    body: str | None = None
+
+
+def accept_complaint(
+    sessions: sessionmaker[Session], registry: PolicyRegistry, clock: Clock, new: NewComplaint
+) -> str:
+    """Store the complaint under the active policy; return its id (e.g. ``2026-000123``)."""
+    pinned = registry.active
+    if pinned is None:
+        raise RuntimeError("no active policy: call PolicyRegistry.activate first")
+    now: datetime = clock.now()
+    with sessions.begin() as session:
+        # Numbered by the year where the organisation is, not by the UTC year.
+        complaint_id = next_complaint_id(session, now.astimezone(pinned.policy.calendar.zone).year)
+        session.add(
+            ComplaintRow(
+                id=complaint_id,
+                seq=int(complaint_id.replace("-", "")),  # 2026-000123 -> 2026000123: unique across years
+                policy_version=pinned.policy.version,
+                org_hash=pinned.org_hash,
+                channel=new.channel.value,
+                received_at=now,
+                wake_at=now,
+            )
+        )
+        session.flush()
+        received = ComplaintReceived(complaint=complaint_id, at=now, **new.model_dump())
+        append_event(session, received, now)
+    return complaint_id

@@ -1,0 +1,85 @@
+"""Draining the outbox: send each queued email once, retrying with backoff while SMTP is down.
+
+A row is claimed by moving it to ``sending`` with a lease (its ``next_attempt_at`` pushed forward);
+success marks it ``sent``. A worker that dies mid-send leaves the lease to expire and the row is
+tried again, so mail is never lost; in that one window it may be sent twice, with the same
+Message-ID, which receiving servers and clients use to drop the copy.
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from flows.runtime import Runtime
+from models.tables import OutboxRow
+from notifiers.errors import NotifierError
+from notifiers.message import build_message
+from notifiers.smtp import send
+from notifiers.templates import RenderedEmail
+
+LEASE = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1 s, 2 s, 4 s … capped at 5 minutes: an outage delays mail, it never drops it."""
+    return min(timedelta(seconds=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _claim(runtime: Runtime, complaint_id: str | None, limit: int) -> list[OutboxRow]:
+    now = runtime.clock.now()
+    with runtime.sessions.begin() as session:
+        query = (
+            select(OutboxRow)
+            .where(OutboxRow.status.in_(("pending", "sending")), OutboxRow.next_attempt_at <= now)
+            .order_by(OutboxRow.next_attempt_at, OutboxRow.key)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if complaint_id is not None:
+            query = query.where(OutboxRow.complaint_id == complaint_id)
+        rows = list(session.scalars(query))
+        for row in rows:
+            row.status = "sending"
+            row.attempts += 1
+            row.next_attempt_at = now + LEASE
+        return rows
+
+
+def _finish(runtime: Runtime, key: str, error: str | None, attempts: int) -> None:
+    now = runtime.clock.now()
+    with runtime.sessions.begin() as session:
+        row = session.get(OutboxRow, key)
+        if row is None or row.status == "sent":
+            return
+        if error is None:
+            row.status, row.sent_at, row.last_error = "sent", now, None
+        else:
+            row.status, row.last_error = "pending", error
+            row.next_attempt_at = now + backoff(attempts)
+
+
+async def drain(runtime: Runtime, complaint_id: str | None = None, limit: int = 50) -> int:
+    """Send what is due (for one complaint, or all); return how many were sent."""
+    sent = 0
+    for row in _claim(runtime, complaint_id, limit):
+        message = build_message(
+            sender=runtime.mail_from,
+            to_name="",
+            to_address=row.to_address,
+            rendered=RenderedEmail(row.subject, row.text_body, row.html_body),
+            message_id=row.message_id,
+            headers={
+                "X-Complaintflow-Complaint": row.complaint_id,
+                "X-Complaintflow-Kind": row.kind,
+                "X-Complaintflow-Step": row.step or "",
+            },
+        )
+        try:
+            await send(runtime.smtp, message)
+        except NotifierError as exc:
+            _finish(runtime, row.key, str(exc), row.attempts)
+            continue
+        _finish(runtime, row.key, None, row.attempts)
+        sent += 1
+    return sent

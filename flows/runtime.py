@@ -1,0 +1,75 @@
+"""Everything a flow run needs, built once per process (database, policies, templates, links, SMTP).
+
+Prefect flow parameters must be serialisable, so flows receive only a complaint id and find the
+process's runtime here.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from notifiers.smtp import SmtpSettings
+from notifiers.templates import TemplateStore
+from sqlalchemy.orm import Session, sessionmaker
+
+from flows.clock import Clock
+from flows.links import ActionLinks
+from flows.registry import PolicyRegistry
+from flows.settings import Settings
+from models.db import make_engine, make_sessions, migrate
+
+
+@dataclass
+class Runtime:
+    sessions: sessionmaker[Session]
+    registry: PolicyRegistry
+    templates: TemplateStore
+    links: ActionLinks
+    clock: Clock
+    smtp: SmtpSettings
+    mail_from: str
+    base_url: str
+
+
+_current: Runtime | None = None
+
+
+def install(runtime: Runtime) -> Runtime:
+    global _current  # noqa: PLW0603 - one runtime per process, set by the serving entry point
+    _current = runtime
+    return runtime
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("no complaintflow runtime installed in this process")
+    return _current
+
+
+def build_runtime(settings: Settings, clock: Clock) -> Runtime:
+    """Migrate the database, activate the configured policy and wire the parts together."""
+    migrate(settings.database)
+    sessions = make_sessions(make_engine(settings.database))
+    registry = PolicyRegistry(sessions)
+    registry.activate(settings.policy_path, settings.org_path)
+    folder = registry.templates or Path(settings.policy_path).parent / "templates"
+    return Runtime(
+        sessions=sessions,
+        registry=registry,
+        templates=TemplateStore(folder),
+        links=ActionLinks(
+            settings.secret(), settings.base_url, timedelta(hours=settings.action_link_ttl_hours)
+        ),
+        clock=clock,
+        smtp=SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            starttls=settings.smtp_starttls,
+            use_tls=settings.smtp_tls,
+            timeout=settings.smtp_timeout,
+        ),
+        mail_from=settings.mail_from,
+        base_url=settings.base_url,
+    )

@@ -1,0 +1,101 @@
+"""Settings: one pydantic-settings class, from ``COMPLAINTFLOW_*`` environment variables and an
+optional TOML file (``COMPLAINTFLOW_CONFIG`` or ``--config``); the environment wins over the file.
+
+Outside dev mode a missing or short secret key is a startup error: links signed with a guessable
+key would let anyone record steps.
+"""
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+SHIPPED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "keieikai_clinic.yaml"
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COMPLAINTFLOW_", extra="forbid")
+
+    dev: bool = False
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    prefect_api_url: str | None = None
+    policy_path: Path = SHIPPED_POLICY
+    org_path: Path | None = None
+    secret_key: SecretStr | None = None
+    api_token: SecretStr | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_timeout: float = 10.0
+    mail_from: str = "complaintflow@localhost"
+    sink_enabled: bool = False
+    action_link_ttl_hours: float = 72.0
+    scheduler_poll_seconds: float = 0.5
+    run_concurrency: int = 4
+
+    @model_validator(mode="after")
+    def _secret_outside_dev(self) -> "Settings":
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if not self.dev and len(key) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                "COMPLAINTFLOW_SECRET_KEY must be set to at least"
+                f" {MIN_SECRET_LENGTH} characters outside dev mode (or set COMPLAINTFLOW_DEV=1)"
+            )
+        return self
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'complaintflow.db'}"
+
+    def secret(self) -> str:
+        """The signing key; in dev mode one is generated once per data folder and kept there."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        stored = self.data_dir / "dev-secret-key"
+        if not stored.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            stored.write_text(secrets.token_urlsafe(48), encoding="ascii")
+            stored.chmod(0o600)
+        return stored.read_text(encoding="ascii").strip()
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from overrides, then the environment, then the TOML file, then defaults."""
+    path = config_file or (
+        Path(os.environ["COMPLAINTFLOW_CONFIG"]) if "COMPLAINTFLOW_CONFIG" in os.environ else None
+    )
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": path})
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
+            if path is not None:
+                sources += (TomlConfigSettingsSource(settings_cls),)
+            return sources
+
+    return _FromFile(**overrides)

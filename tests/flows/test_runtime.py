@@ -1,0 +1,187 @@
+"""The runtime without Prefect: store, decide, record, queue and send, on SQLite and PostgreSQL.
+
+Time is a fake clock moved by hand; mail goes to a real aiosmtpd server on loopback.
+"""
+
+import asyncio
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.web.actions import record
+from flows.apply import process_complaint
+from flows.clock import FakeClock
+from flows.event_log import load_events
+from flows.intake import NewComplaint, accept_complaint
+from flows.links import LinkRejected
+from flows.outbox import drain
+from flows.runtime import Runtime
+from models.complaint import Channel
+from models.tables import Base, ComplaintRow, ObligationRow, OutboxRow, ViolationRow
+from notifiers.sink import MailSink
+from policies.simulate import simulate
+
+LINK = re.compile(r"http://testserver/a/[A-Za-z0-9_.\-]+")
+
+
+def _submit(runtime: Runtime, **fields: object) -> str:
+    new = NewComplaint.model_validate(
+        {
+            "channel": Channel.PHONE,
+            "heard_by": "tanaka",
+            "category": "attitude",
+            "subject": "受付の対応",
+            **fields,
+        }
+    )
+    return accept_complaint(runtime.sessions, runtime.registry, runtime.clock, new)
+
+
+def _run(runtime: Runtime, complaint_id: str) -> int:
+    process_complaint(runtime, complaint_id)
+    return asyncio.run(drain(runtime))
+
+
+def _count(runtime: Runtime, table: type[Base]) -> int:
+    with runtime.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def _mail_to(sink: MailSink, address: str) -> list[str]:
+    return [str(m.message["Subject"]) for m in sink.messages() if address in m.envelope_to]
+
+
+def _link_for(sink: MailSink, address: str, step: str = "report_to_supervisor") -> str:
+    for mail in sink.messages():
+        if address in mail.envelope_to and mail.message["X-Complaintflow-Step"] == step:
+            body = mail.message.get_body(preferencelist=("plain",))
+            found = LINK.search(str(body.get_content()) if body else "")
+            if found:
+                return found.group(0).rsplit("/", 1)[1]
+    raise AssertionError(f"no action link mailed to {address}")
+
+
+def test_a_stored_complaint_gets_its_first_emails_with_action_links(runtime: Runtime, sink: MailSink) -> None:
+    complaint_id = _submit(runtime)
+    assert re.fullmatch(r"2026-\d{6}", complaint_id)
+    sent = _run(runtime, complaint_id)
+    assert sent == len(sink.messages()) == 4
+    assert (
+        len(_mail_to(sink, "tanaka@keieikai.example")) == 2
+    )  # report to the supervisor, one-line mail to the top
+    assert (
+        len(_mail_to(sink, "sato@keieikai.example")) == 2
+    )  # consult the top, apology call (default handler)
+    assert _link_for(sink, "tanaka@keieikai.example")
+
+
+def test_running_twice_records_and_sends_nothing_twice(runtime: Runtime, sink: MailSink) -> None:
+    complaint_id = _submit(runtime)
+    _run(runtime, complaint_id)
+    counts = (_count(runtime, ObligationRow), _count(runtime, OutboxRow), len(sink.messages()))
+    assert _run(runtime, complaint_id) == 0
+    assert (_count(runtime, ObligationRow), _count(runtime, OutboxRow), len(sink.messages())) == counts
+
+
+def test_a_missed_deadline_is_recorded_once_with_its_penalty_and_escalated(
+    runtime: Runtime, sink: MailSink, clock: FakeClock
+) -> None:
+    complaint_id = _submit(runtime)
+    _run(runtime, complaint_id)
+    clock.advance(timedelta(minutes=31))
+    _run(runtime, complaint_id)
+    _run(runtime, complaint_id)
+    with runtime.sessions() as session:
+        violations = session.scalars(select(ViolationRow)).all()
+    assert [(v.step, v.actor, v.penalty, v.detected_at) for v in violations] == [
+        ("report_to_supervisor", "tanaka", "bonus_half_cut", clock.now())
+    ]
+    escalations = [m for m in sink.messages() if m.message["X-Complaintflow-Kind"] == "escalation"]
+    assert [m.envelope_to for m in escalations] == [["sato@keieikai.example"]]
+    body = escalations[0].message.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert "一年間賞与を半額カット" in str(body.get_content())
+
+
+def test_the_runtime_finds_what_simulate_finds(runtime: Runtime, clock: FakeClock) -> None:
+    complaint_id = _submit(runtime)
+    start = clock.now()
+    for minutes in (0, 31, 61, 121, 200):
+        clock.set(start + timedelta(minutes=minutes))
+        process_complaint(runtime, complaint_id)
+    with runtime.sessions() as session:
+        stored = {(v.step, v.actor, v.due_at, v.penalty) for v in session.scalars(select(ViolationRow))}
+        events, _ = load_events(session, complaint_id)
+        complaint = session.get(ComplaintRow, complaint_id)
+        assert complaint is not None
+        pinned = runtime.registry.pinned(session, complaint.policy_version, complaint.org_hash)
+    simulated = simulate(pinned.policy, pinned.org, events, clock.now())
+    assert stored == {
+        (d.violation.step, d.violation.actor, d.violation.due_at, d.violation.penalty)
+        for d in simulated.violations
+    }
+    assert len(stored) == 4
+
+
+def test_an_action_link_records_the_step_once(runtime: Runtime, sink: MailSink) -> None:
+    complaint_id = _submit(runtime)
+    _run(runtime, complaint_id)
+    token = _link_for(sink, "tanaka@keieikai.example")
+    view = record(runtime, token, "sato", "電話で報告しました")
+    assert view.person == "tanaka"
+    with pytest.raises(LinkRejected, match="already used"):
+        record(runtime, token, "sato", None)
+    _run(runtime, complaint_id)
+    with runtime.sessions() as session:
+        met = [
+            (o.step, o.actor)
+            for o in session.scalars(select(ObligationRow).where(ObligationRow.status == "met"))
+        ]
+    assert met == [("report_to_supervisor", "tanaka")]
+
+
+def test_links_expire_and_forgeries_are_refused(runtime: Runtime, sink: MailSink, clock: FakeClock) -> None:
+    complaint_id = _submit(runtime)
+    _run(runtime, complaint_id)
+    token = _link_for(sink, "tanaka@keieikai.example")
+    with pytest.raises(LinkRejected, match="not valid"):
+        record(runtime, token[:-2] + "xx", "sato", None)
+    clock.advance(timedelta(hours=73))
+    with pytest.raises(LinkRejected, match="expired"):
+        record(runtime, token, "sato", None)
+
+
+def test_an_smtp_outage_delays_mail_and_loses_none(
+    runtime: Runtime, sink: MailSink, clock: FakeClock
+) -> None:
+    complaint_id = _submit(runtime)
+    sink.stop()
+    assert _run(runtime, complaint_id) == 0
+    with runtime.sessions() as session:
+        rows = session.scalars(select(OutboxRow)).all()
+    assert {(r.status, r.attempts) for r in rows} == {("pending", 1)}
+    assert all(r.last_error for r in rows)
+    clock.advance(timedelta(seconds=1))
+    assert asyncio.run(drain(runtime)) == 0  # still down: another attempt, a longer wait
+    sink.start()
+    clock.advance(timedelta(seconds=1))
+    assert asyncio.run(drain(runtime)) == 0  # backoff: not yet
+    clock.advance(timedelta(seconds=2))
+    assert asyncio.run(drain(runtime)) == len(rows) == 4
+    ids = [m.message["Message-ID"] for m in sink.messages()]
+    assert len(ids) == len(set(ids)) == 4
+    assert asyncio.run(drain(runtime)) == 0
+
+
+def test_a_complaint_keeps_the_policy_version_it_started_under(runtime: Runtime) -> None:
+    first = _submit(runtime)
+    before = runtime.registry.active
+    assert before is not None
+    runtime.registry.activate(runtime.registry.templates.parent / "demo_clinic.yaml")  # type: ignore[union-attr]
+    second = _submit(runtime)
+    with runtime.sessions() as session:
+        versions = {c.id: c.policy_version for c in session.scalars(select(ComplaintRow))}
+    assert versions[first] == before.policy.version
+    assert versions[second] != before.policy.version
