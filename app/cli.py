@@ -5,14 +5,16 @@ Exit codes: 0 success (valid), 1 invalid input (every problem printed as ``file:
 """
 
 import asyncio
+import importlib
 import json
+import os
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
-from app.serve import run_serve, run_worker
 from app.timeline import render_timeline
 from flows.errors import RuntimeProblem
 from flows.settings import SHIPPED_POLICY, Settings, load_settings
@@ -113,13 +115,21 @@ def serve_command(
         overrides.update(dev=True, sink_enabled=True)
     if demo:
         overrides["policy_path"] = DEMO_POLICY
-    asyncio.run(run_serve(_settings(config, **overrides), demo=demo))
+    settings = _settings(config, **overrides)
+    asyncio.run(_runtime_entry().run_serve(settings, demo=demo))
 
 
 @app.command("worker")
 def worker_command(config: ConfigOption = None) -> None:
     """Run only the scheduler (wakes due complaints, sends queued mail) against configured services."""
-    asyncio.run(run_worker(_settings(config)))
+    asyncio.run(_runtime_entry().run_worker(_settings(config)))
+
+
+def _runtime_entry() -> ModuleType:
+    # Prefect reads its logging settings when first imported (and the import costs ~2 s, which
+    # `policy check` and `simulate` need not pay): quiet it before importing the runtime.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    return importlib.import_module("app.serve")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import asyncio
 import re
 
 import httpx
+
 from notifiers.sink import MailSink
 
 LINK = re.compile(r"https?://\S+/a/[A-Za-z0-9_.\-]+")
@@ -30,11 +31,11 @@ async def play_demo(base_url: str, sink: MailSink | None, stop: asyncio.Event) -
         print(f"[demo] complaint {created['id']} submitted (phone, heard by 田中)", flush=True)
         if sink is None:
             return
-        link = await _first_link(sink, "tanaka@", stop)
+        link = await _first_link(sink, "tanaka@", "report_to_supervisor", stop)
         if link is not None:
-            path = link[link.index("/a/") :]
-            await http.post(path, data={"to": "sato"})
-            print("[demo] 田中 followed his action link and reported to 佐藤 (上司)", flush=True)
+            answer = await http.post(link[link.index("/a/") :], data={"to": "sato"})
+            if answer.status_code == 200:  # noqa: PLR2004
+                print("[demo] 田中 followed his action link and reported to 佐藤 (上司)", flush=True)
         seen = 0
         for _ in range(DEMO_SECONDS):
             mails = sink.messages()
@@ -57,10 +58,10 @@ async def _wait_until_up(http: httpx.AsyncClient) -> None:
         await asyncio.sleep(0.2)
 
 
-async def _first_link(sink: MailSink, address: str, stop: asyncio.Event) -> str | None:
+async def _first_link(sink: MailSink, address: str, step: str, stop: asyncio.Event) -> str | None:
     for _ in range(60):
         for mail in sink.messages():
-            if any(address in to for to in mail.envelope_to):
+            if mail.message["X-Complaintflow-Step"] == step and any(address in to for to in mail.envelope_to):
                 body = mail.message.get_body(preferencelist=("plain",))
                 found = LINK.search(str(body.get_content()) if body else "")
                 if found:

@@ -7,12 +7,13 @@ Message-ID, which receiving servers and clients use to drop the copy.
 """
 
 from datetime import timedelta
+from email.message import EmailMessage
 
 from sqlalchemy import select
 
 from flows.runtime import Runtime
 from models.tables import OutboxRow
-from notifiers.errors import NotifierError
+from notifiers.errors import BadAddress, NotifierError, SendFailed
 from notifiers.message import build_message
 from notifiers.smtp import send
 from notifiers.templates import RenderedEmail
@@ -46,7 +47,8 @@ def _claim(runtime: Runtime, complaint_id: str | None, limit: int) -> list[Outbo
         return rows
 
 
-def _finish(runtime: Runtime, key: str, error: str | None, attempts: int) -> None:
+def _finish(runtime: Runtime, key: str, error: str | None, attempts: int, *, permanent: bool = False) -> None:
+    """Record the outcome; a permanent refusal (bad address, 5xx) is kept as ``failed`` for review."""
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
         row = session.get(OutboxRow, key)
@@ -54,6 +56,8 @@ def _finish(runtime: Runtime, key: str, error: str | None, attempts: int) -> Non
             return
         if error is None:
             row.status, row.sent_at, row.last_error = "sent", now, None
+        elif permanent:
+            row.status, row.last_error = "failed", error
         else:
             row.status, row.last_error = "pending", error
             row.next_attempt_at = now + backoff(attempts)
@@ -63,23 +67,34 @@ async def drain(runtime: Runtime, complaint_id: str | None = None, limit: int = 
     """Send what is due (for one complaint, or all); return how many were sent."""
     sent = 0
     for row in _claim(runtime, complaint_id, limit):
-        message = build_message(
-            sender=runtime.mail_from,
-            to_name="",
-            to_address=row.to_address,
-            rendered=RenderedEmail(row.subject, row.text_body, row.html_body),
-            message_id=row.message_id,
-            headers={
-                "X-Complaintflow-Complaint": row.complaint_id,
-                "X-Complaintflow-Kind": row.kind,
-                "X-Complaintflow-Step": row.step or "",
-            },
-        )
+        # Errors are stored on the row, never raised: their text can carry an address, and what a
+        # flow raises ends up in Prefect's logs.
         try:
-            await send(runtime.smtp, message)
+            await send(runtime.smtp, _message(runtime, row))
+        except BadAddress as exc:
+            _finish(runtime, row.key, str(exc), row.attempts, permanent=True)
+            continue
+        except SendFailed as exc:
+            _finish(runtime, row.key, str(exc), row.attempts, permanent=exc.permanent)
+            continue
         except NotifierError as exc:
             _finish(runtime, row.key, str(exc), row.attempts)
             continue
         _finish(runtime, row.key, None, row.attempts)
         sent += 1
     return sent
+
+
+def _message(runtime: Runtime, row: OutboxRow) -> EmailMessage:
+    return build_message(
+        sender=runtime.mail_from,
+        to_name="",
+        to_address=row.to_address,
+        rendered=RenderedEmail(row.subject, row.text_body, row.html_body),
+        message_id=row.message_id,
+        headers={
+            "X-Complaintflow-Complaint": row.complaint_id,
+            "X-Complaintflow-Kind": row.kind,
+            "X-Complaintflow-Step": row.step or "",
+        },
+    )

@@ -10,13 +10,17 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from flows.errors import RuntimeProblem
+from notifiers.addresses import parse_mailbox
+from notifiers.errors import NotifierError
 
 SHIPPED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "keieikai_clinic.yaml"
 MIN_SECRET_LENGTH = 32
@@ -43,7 +47,7 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_tls: bool = False
     smtp_timeout: float = 10.0
-    mail_from: str = "complaintflow@localhost"
+    mail_from: str = "complaintflow <complaintflow@localhost.localdomain>"
     sink_enabled: bool = False
     action_link_ttl_hours: float = 72.0
     scheduler_poll_seconds: float = 0.5
@@ -58,6 +62,15 @@ class Settings(BaseSettings):
                 f" {MIN_SECRET_LENGTH} characters outside dev mode (or set COMPLAINTFLOW_DEV=1)"
             )
         return self
+
+    @field_validator("mail_from")
+    @classmethod
+    def _one_sender(cls, value: str) -> str:
+        try:
+            parse_mailbox(value)
+        except NotifierError as exc:
+            raise ValueError(f"mail_from: {exc}") from exc
+        return value
 
     @property
     def database(self) -> str:
@@ -77,9 +90,11 @@ class Settings(BaseSettings):
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Settings from overrides, then the environment, then the TOML file, then defaults."""
-    path = config_file or (
-        Path(os.environ["COMPLAINTFLOW_CONFIG"]) if "COMPLAINTFLOW_CONFIG" in os.environ else None
-    )
+    path = config_file
+    if path is None and "COMPLAINTFLOW_CONFIG" in os.environ:
+        path = Path(os.environ["COMPLAINTFLOW_CONFIG"])
+    if path is not None and not path.is_file():
+        raise RuntimeProblem(f"config file {path} does not exist")
 
     class _FromFile(Settings):
         model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": path})
