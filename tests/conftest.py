@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, make_url
 
 from models.db import migrate
+from notifiers.sink import MailSink
 
 # ---------------------------------------------------------------------------------------------------
 # Databases: storage tests run on SQLite and on a PostgreSQL cluster that scripts/postgres installs
@@ -82,3 +83,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     seconds = config.stash.get(_POSTGRES_START_SECONDS, None)
     if seconds is not None:
         terminalreporter.write_line(f"PostgreSQL for the storage tests started in {seconds:.2f} s")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Mail: a real aiosmtpd server on loopback that stores what it receives.
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[MailSink]:
+    mail = MailSink(host="127.0.0.1", port=0, store=tmp_path / "mail")
+    mail.start()
+    yield mail
+    mail.stop()

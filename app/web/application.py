@@ -91,7 +91,8 @@ def create_app(
                 view = describe(runtime, session, runtime.links.inspect(session, token, now), now)
             except LinkRejected as exc:
                 return _rejected(exc)
-        return HTMLResponse(render("action.html", view.language, **asdict(view)))
+        fields = {k: v for k, v in asdict(view).items() if k != "language"}
+        return HTMLResponse(render("action.html", view.language, **fields))
 
     @app.post("/a/{token}", response_class=HTMLResponse)
     def do_action(
