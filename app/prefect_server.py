@@ -42,6 +42,27 @@ def prefect_environment(home: Path) -> dict[str, str]:
     }
 
 
+# Server services complaintflow does not use (it schedules through its own database, not through
+# deployments, work pools or automations). Each of them writes to the server's SQLite database on a
+# loop, competing with flow-run updates: SQLITE_BUSY there becomes a 503 and a client retry of 2 s+.
+IDLE_SERVICES = (
+    "SCHEDULER",
+    "LATE_RUNS",
+    "FOREMAN",
+    "PAUSE_EXPIRATIONS",
+    "REPOSSESSOR",
+    "CANCELLATION_CLEANUP",
+    "TRIGGERS",
+)
+
+
+def server_environment(home: Path) -> dict[str, str]:
+    env = prefect_environment(home)
+    env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{home / 'prefect.db'}"
+    env.update({f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in IDLE_SERVICES})
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -50,8 +71,7 @@ def free_port() -> int:
 
 def start_prefect_server(home: Path, port: int = 4200) -> PrefectServer:
     home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **prefect_environment(home)}
-    env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{home / 'prefect.db'}"
+    env = {**os.environ, **server_environment(home)}
     log = home / "server.log"
     handle = log.open("ab")
     process = subprocess.Popen(  # noqa: S603 - our own interpreter running Prefect's CLI

@@ -7,6 +7,7 @@ loopback. ``worker`` runs only the scheduler against configured services (scale-
 
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -34,6 +35,8 @@ class _EmbeddedServer(uvicorn.Server):
 
 @contextlib.asynccontextmanager
 async def _prefect(settings: Settings) -> AsyncIterator[str]:
+    # One INFO line per run state is noise at this volume and costs time on every run.
+    logging.getLogger("prefect").setLevel(logging.WARNING)
     server: PrefectServer | None = None
     url = settings.prefect_api_url
     if url is None:

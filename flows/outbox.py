@@ -6,6 +6,7 @@ tried again, so mail is never lost; in that one window it may be sent twice, wit
 Message-ID, which receiving servers and clients use to drop the copy.
 """
 
+import asyncio
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -20,6 +21,7 @@ from notifiers.templates import RenderedEmail
 
 LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(minutes=5)
+FIRST_ATTEMPT_GRACE = timedelta(seconds=30)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -27,7 +29,7 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def _claim(runtime: Runtime, complaint_id: str | None, limit: int) -> list[OutboxRow]:
+def _claim(runtime: Runtime, complaint_id: str | None, limit: int, *, retries_only: bool) -> list[OutboxRow]:
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
         query = (
@@ -39,6 +41,12 @@ def _claim(runtime: Runtime, complaint_id: str | None, limit: int) -> list[Outbo
         )
         if complaint_id is not None:
             query = query.where(OutboxRow.complaint_id == complaint_id)
+        if retries_only:
+            # First attempts belong to the complaint's flow run; take a row only once it has failed
+            # or that run had its chance (e.g. the Prefect server was down).
+            query = query.where(
+                (OutboxRow.attempts > 0) | (OutboxRow.created_at <= now - FIRST_ATTEMPT_GRACE)
+            )
         rows = list(session.scalars(query))
         for row in rows:
             row.status = "sending"
@@ -63,24 +71,30 @@ def _finish(runtime: Runtime, key: str, error: str | None, attempts: int, *, per
             row.next_attempt_at = now + backoff(attempts)
 
 
-async def drain(runtime: Runtime, complaint_id: str | None = None, limit: int = 50) -> int:
+async def drain(
+    runtime: Runtime, complaint_id: str | None = None, limit: int = 50, *, retries_only: bool = False
+) -> int:
     """Send what is due (for one complaint, or all); return how many were sent."""
     sent = 0
-    for row in _claim(runtime, complaint_id, limit):
+    # Database calls run in a thread: under SQLite they may wait for the write lock, and the event
+    # loop they would block also carries the other flow runs and the web app.
+    for row in await asyncio.to_thread(_claim, runtime, complaint_id, limit, retries_only=retries_only):
         # Errors are stored on the row, never raised: their text can carry an address, and what a
         # flow raises ends up in Prefect's logs.
         try:
             await send(runtime.smtp, _message(runtime, row))
         except BadAddress as exc:
-            _finish(runtime, row.key, str(exc), row.attempts, permanent=True)
+            await asyncio.to_thread(_finish, runtime, row.key, str(exc), row.attempts, permanent=True)
             continue
         except SendFailed as exc:
-            _finish(runtime, row.key, str(exc), row.attempts, permanent=exc.permanent)
+            await asyncio.to_thread(
+                _finish, runtime, row.key, str(exc), row.attempts, permanent=exc.permanent
+            )
             continue
         except NotifierError as exc:
-            _finish(runtime, row.key, str(exc), row.attempts)
+            await asyncio.to_thread(_finish, runtime, row.key, str(exc), row.attempts)
             continue
-        _finish(runtime, row.key, None, row.attempts)
+        await asyncio.to_thread(_finish, runtime, row.key, None, row.attempts)
         sent += 1
     return sent
 

@@ -9,10 +9,11 @@ overdue is due at once and is enforced on the first tick; the engine's keys make
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from flows.apply import process_complaint
 from flows.complaint_flow import run_complaint
 from flows.outbox import drain
 from flows.runtime import Runtime
@@ -20,6 +21,7 @@ from models.tables import ComplaintRow
 
 log = logging.getLogger("complaintflow.scheduler")
 BATCH = 200
+MIN_PAUSE = 0.05
 
 
 class Scheduler:
@@ -28,11 +30,19 @@ class Scheduler:
         self.poll_seconds = poll_seconds
         self._slots = asyncio.Semaphore(concurrency)
         self._running: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._flowing: set[str] = set()
+        self._again: set[str] = set()
+        self._failures: dict[str, tuple[int, datetime]] = {}  # complaint -> (failures, retry not before)
         self._kicked = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def kick(self) -> None:
-        """Something was just recorded in this process: look now instead of at the next poll."""
-        self._kicked.set()
+        """Something was just recorded in this process: look now instead of at the next poll.
+
+        Safe from any thread (the web app's handlers run in a thread pool)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._kicked.set)
 
     def due(self, now: datetime) -> list[tuple[str, str]]:
         """(complaint id, policy version) of complaints due now, earliest first."""
@@ -43,40 +53,97 @@ class Scheduler:
                 .order_by(ComplaintRow.wake_at)
                 .limit(BATCH)
             )
-            return [(r[0], r[1]) for r in rows if r[0] not in self._running]
+            return [(r[0], r[1]) for r in rows if r[0] not in self._running and not self._held(r[0], now)]
+
+    def _held(self, complaint_id: str, now: datetime) -> bool:
+        failed = self._failures.get(complaint_id)
+        return failed is not None and failed[1] > now
 
     def next_wake(self) -> datetime | None:
         with self.runtime.sessions() as session:
             return session.scalar(select(func.min(ComplaintRow.wake_at)))
 
     async def tick(self) -> int:
-        """Run every complaint due now, then retry queued mail; return how many complaints ran."""
-        due = self.due(self.runtime.clock.now())
-        await asyncio.gather(*(self._run(complaint_id, version) for complaint_id, version in due))
+        """Run every complaint due now and retry queued mail, waiting for all of it (tests use this)."""
+        started = await self.start_due()
+        await asyncio.gather(*started)
         await drain(self.runtime)
-        return len(due)
+        return len(started)
+
+    async def start_due(self) -> list[asyncio.Task[None]]:
+        """Start a run for each due complaint without waiting: one slow run must not hold up the
+        complaints behind it (a Prefect API retry can stall a run for seconds)."""
+        # Database calls go to a thread: SQLite may make them wait for its write lock, and the
+        # event loop must keep serving the runs in flight meanwhile.
+        due = await asyncio.to_thread(self.due, self.runtime.clock.now())
+        started = []
+        for complaint_id, version in due:
+            self._running.add(complaint_id)
+            task = asyncio.create_task(self._run(complaint_id, version))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started.append(task)
+        return started
 
     async def _run(self, complaint_id: str, version: str) -> None:
-        self._running.add(complaint_id)
         try:
-            async with self._slots:
-                policy_id = self.runtime.registry.policy_id(version)
-                await run_complaint(complaint_id, policy_id, version)
+            # Enforce first, outside the run slots: recording what is due (violations, queued
+            # escalations) must not wait on the Prefect API, whose SQLite server answers 503 under
+            # concurrent writes and makes its client retry for seconds.
+            await asyncio.to_thread(process_complaint, self.runtime, complaint_id)
+            self._failures.pop(complaint_id, None)
         except Exception:
-            # Leave wake_at as it is: the complaint stays due and the next tick retries it.
-            log.exception("run for complaint %s failed; it stays due", complaint_id)
+            self._failed(complaint_id)
+            return
         finally:
             self._running.discard(complaint_id)
+        await self._flow_run(complaint_id, version)
+
+    async def _flow_run(self, complaint_id: str, version: str) -> None:
+        """The complaint's Prefect run: sends what was queued and re-checks (idempotent). One at a
+        time per complaint; a request arriving meanwhile is folded into one more run after it."""
+        if complaint_id in self._flowing:
+            self._again.add(complaint_id)
+            return
+        self._flowing.add(complaint_id)
+        try:
+            while True:
+                self._again.discard(complaint_id)
+                async with self._slots:
+                    await run_complaint(complaint_id, self.runtime.registry.policy_id(version), version)
+                if complaint_id not in self._again:
+                    break
+        except Exception:
+            # The queued mail is not lost: the scheduler's own outbox pass sends it after a grace.
+            log.warning("flow run for complaint %s failed; its mail is retried by the outbox", complaint_id)
+        finally:
+            self._flowing.discard(complaint_id)
+
+    def _failed(self, complaint_id: str) -> None:
+        # Leave wake_at as it is: the complaint stays due and is retried, backing off to 30 s.
+        # Only the id is logged: never complaint data.
+        count = self._failures.get(complaint_id, (0, None))[0] + 1
+        retry = self.runtime.clock.now() + timedelta(seconds=min(2 ** (count - 1), 30))
+        self._failures[complaint_id] = (count, retry)
+        log.warning(
+            "complaint %s could not be processed (%d in a row); retry at %s", complaint_id, count, retry
+        )
 
     async def run_forever(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        mail: asyncio.Task[int] | None = None
         while not stop.is_set():
-            self._kicked.clear()  # before the tick: a kick during it makes the wait return at once
-            await self.tick()
+            self._kicked.clear()  # before looking: a kick from now on makes the wait return at once
+            await self.start_due()
+            if mail is None or mail.done():
+                mail = asyncio.create_task(drain(self.runtime, retries_only=True))
             delay = self.poll_seconds
-            upcoming = self.next_wake()
+            upcoming = await asyncio.to_thread(self.next_wake)
             if upcoming is not None:
-                delay = min(delay, max((upcoming - self.runtime.clock.now()).total_seconds(), 0.0))
+                # At least MIN_PAUSE: a complaint still running is due until its run records the next time.
+                delay = min(delay, max((upcoming - self.runtime.clock.now()).total_seconds(), MIN_PAUSE))
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._kicked.wait())]
             await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()
+        await asyncio.gather(*self._tasks)

@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Form, Header, HTTPException
 from fastapi.responses import HTMLResponse
-from notifiers.sink import read_store
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.web.actions import describe, record
@@ -23,6 +22,7 @@ from flows.links import LinkRejected
 from flows.runtime import Runtime
 from models.events import StepDone
 from models.tables import ComplaintRow
+from notifiers.sink import read_store
 
 
 class ActionIn(BaseModel):

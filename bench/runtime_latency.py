@@ -1,0 +1,171 @@
+"""Latency of the runtime, with Prefect and without (the same-run baseline).
+
+Run: .venv/bin/python -m bench.runtime_latency [--seconds 12]
+For each mode (``prefect``: the scheduler runs each complaint as a Prefect flow run on a local
+Prefect server; ``direct``: the same scheduler calls the engine and SMTP directly) and each rate (1
+and 5 complaints/s), complaints are POSTed to the real web app (uvicorn, SQLite) and measured:
+  first_email: HTTP submission -> the first email accepted by the SMTP sink (aiosmtpd, loopback);
+  violation_lag: a 3-second deadline's due time -> the violation row's detected_at.
+Prints one JSON object with medians and p99 in milliseconds.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_LOGGING_LEVEL,
+    PREFECT_LOGGING_TO_API_ENABLED,
+    temporary_settings,
+)
+from sqlalchemy import select
+
+from app.prefect_server import free_port, start_prefect_server
+from app.serve import _EmbeddedServer
+from app.web.application import create_app
+from flows.apply import process_complaint
+from flows.clock import SystemClock
+from flows.links import ActionLinks
+from flows.outbox import drain
+from flows.registry import PolicyRegistry
+from flows.runtime import Runtime, install
+from flows.scheduler import Scheduler
+from models.db import make_engine, make_sessions, migrate
+from models.tables import ViolationRow
+from notifiers.sink import MailSink
+from notifiers.smtp import SmtpSettings
+from notifiers.templates import TemplateStore
+
+POLICY = Path(__file__).resolve().parent / "policies" / "latency.yaml"
+
+
+class DirectScheduler(Scheduler):
+    """The baseline: the same loop, calling the engine and SMTP without a Prefect flow run."""
+
+    async def _run(self, complaint_id: str, version: str) -> None:
+        self._running.add(complaint_id)
+        try:
+            async with self._slots:
+                await asyncio.to_thread(process_complaint, self.runtime, complaint_id)
+                await drain(self.runtime, complaint_id)
+        finally:
+            self._running.discard(complaint_id)
+
+
+def _runtime(folder: Path, sink: MailSink) -> Runtime:
+    url = f"sqlite:///{folder / 'bench.db'}"
+    migrate(url)
+    sessions = make_sessions(make_engine(url))
+    registry = PolicyRegistry(sessions)
+    registry.activate(POLICY)
+    assert registry.templates is not None
+    return install(
+        Runtime(
+            sessions=sessions,
+            registry=registry,
+            templates=TemplateStore(registry.templates),
+            links=ActionLinks("bench-" + "k" * 40, "http://127.0.0.1", timedelta(hours=1)),
+            clock=SystemClock(),
+            smtp=SmtpSettings(port=sink.port),
+            mail_from="bench@keieikai.example",
+            base_url="http://127.0.0.1",
+        )
+    )
+
+
+def _stats(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, max(0, round(0.99 * len(ordered)) - 1))]
+    return {"n": len(ordered), "median_ms": round(statistics.median(ordered), 1), "p99_ms": round(p99, 1)}
+
+
+async def _measure(mode: str, rate: float, seconds: float) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix=f"cf-bench-{mode}-"))
+    sink = MailSink(store=folder / "mail")
+    sink.start()
+    runtime = _runtime(folder, sink)
+    scheduler = (Scheduler if mode == "prefect" else DirectScheduler)(
+        runtime, poll_seconds=0.5, concurrency=4
+    )
+    port = free_port()
+    server = _EmbeddedServer(
+        uvicorn.Config(create_app(runtime, kick=scheduler.kick), port=port, log_level="warning")
+    )
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(scheduler.run_forever(stop)), asyncio.create_task(server.serve())]
+    submitted: dict[str, datetime] = {}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        while not server.started:
+            await asyncio.sleep(0.05)
+        start = time.monotonic()
+        count = int(rate * seconds)
+        for i in range(count):
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            sent_at = datetime.now(UTC)
+            answer = await http.post("/api/complaints", json={"channel": "phone", "heard_by": "tanaka"})
+            submitted[answer.json()["id"]] = sent_at
+    await asyncio.sleep(6)  # the last deadlines (3 s) pass and are recorded
+    stop.set()
+    server.should_exit = True
+    await asyncio.gather(*tasks, return_exceptions=True)
+    sink.stop()
+    first: dict[str, datetime] = {}
+    for mail in sink.messages():
+        complaint = str(mail.message["X-Complaintflow-Complaint"])
+        first[complaint] = min(first.get(complaint, mail.received_at), mail.received_at)
+    with runtime.sessions() as session:
+        lags = [
+            (v.detected_at - v.due_at).total_seconds() * 1000 for v in session.scalars(select(ViolationRow))
+        ]
+    return {
+        "mode": mode,
+        "rate_per_s": rate,
+        "complaints": len(submitted),
+        "first_email": _stats(
+            [(first[c] - t).total_seconds() * 1000 for c, t in submitted.items() if c in first]
+        ),
+        "emails_missing": len(set(submitted) - set(first)),
+        "violation_lag": _stats(lags),
+        "violations_missing": len(submitted) - len(lags),
+    }
+
+
+async def main_async(seconds: float) -> dict[str, Any]:
+    home = Path(tempfile.mkdtemp(prefix="cf-bench-prefect-"))
+    prefect = await asyncio.to_thread(start_prefect_server, home, free_port())
+    results = []
+    try:
+        updates = {
+            PREFECT_API_URL: prefect.url,
+            PREFECT_LOGGING_LEVEL: "WARNING",
+            PREFECT_LOGGING_TO_API_ENABLED: False,
+        }
+        with temporary_settings(updates=updates):
+            for rate in (1.0, 5.0):
+                for mode in ("prefect", "direct"):
+                    results.append(await _measure(mode, rate, seconds))
+    finally:
+        prefect.stop()
+    return {"benchmark": "runtime_latency", "deadline_s": 3, "results": results}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=12.0, help="how long to submit at each rate")
+    args = parser.parse_args()
+    logging.getLogger("prefect").setLevel(logging.WARNING)  # as `serve` runs it: per-run INFO lines cost
+    print(json.dumps(asyncio.run(main_async(args.seconds)), indent=2))
+
+
+if __name__ == "__main__":
+    main()
