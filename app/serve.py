@@ -25,7 +25,7 @@ from flows.settings import Settings
 from notifiers.sink import MailSink
 
 
-class _EmbeddedServer(uvicorn.Server):
+class EmbeddedServer(uvicorn.Server):
     """uvicorn inside our loop: our signal handlers stop everything, uvicorn must not take them."""
 
     @contextlib.contextmanager
@@ -105,7 +105,7 @@ async def _serve(
         mail_store=sink.store if sink else None,
     )
     config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning")
-    server = _EmbeddedServer(config)
+    server = EmbeddedServer(config)
     base = f"http://{settings.http_host}:{settings.http_port}"
     active = runtime.registry.active
     print(f"complaintflow is running (policy {active.policy.id if active else '?'})")

@@ -16,7 +16,7 @@ import logging
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,23 +28,20 @@ from prefect.settings import (
     PREFECT_LOGGING_TO_API_ENABLED,
     temporary_settings,
 )
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from app.prefect_server import free_port, start_prefect_server
-from app.serve import _EmbeddedServer
+from app.serve import EmbeddedServer
 from app.web.application import create_app
 from flows.apply import process_complaint
 from flows.clock import SystemClock
-from flows.links import ActionLinks
 from flows.outbox import drain
-from flows.registry import PolicyRegistry
-from flows.runtime import Runtime, install
+from flows.runtime import Runtime, build_runtime, install
 from flows.scheduler import Scheduler
-from models.db import make_engine, make_sessions, migrate
+from flows.settings import Settings
 from models.tables import ViolationRow
 from notifiers.sink import MailSink
-from notifiers.smtp import SmtpSettings
-from notifiers.templates import TemplateStore
 
 POLICY = Path(__file__).resolve().parent / "policies" / "latency.yaml"
 
@@ -63,24 +60,14 @@ class DirectScheduler(Scheduler):
 
 
 def _runtime(folder: Path, sink: MailSink) -> Runtime:
-    url = f"sqlite:///{folder / 'bench.db'}"
-    migrate(url)
-    sessions = make_sessions(make_engine(url))
-    registry = PolicyRegistry(sessions)
-    registry.activate(POLICY)
-    assert registry.templates is not None
-    return install(
-        Runtime(
-            sessions=sessions,
-            registry=registry,
-            templates=TemplateStore(registry.templates),
-            links=ActionLinks("bench-" + "k" * 40, "http://127.0.0.1", timedelta(hours=1)),
-            clock=SystemClock(),
-            smtp=SmtpSettings(port=sink.port),
-            mail_from="bench@keieikai.example",
-            base_url="http://127.0.0.1",
-        )
+    settings = Settings(
+        secret_key=SecretStr("bench-" + "k" * 40),
+        database_url=f"sqlite:///{folder / 'bench.db'}",
+        policy_path=POLICY,
+        smtp_port=sink.port,
+        mail_from="bench@keieikai.example",
     )
+    return install(build_runtime(settings, SystemClock()))
 
 
 def _stats(samples: list[float]) -> dict[str, float]:
@@ -98,7 +85,7 @@ async def _measure(mode: str, rate: float, seconds: float) -> dict[str, Any]:
         runtime, poll_seconds=0.5, concurrency=4
     )
     port = free_port()
-    server = _EmbeddedServer(
+    server = EmbeddedServer(
         uvicorn.Config(create_app(runtime, kick=scheduler.kick), port=port, log_level="warning")
     )
     stop = asyncio.Event()

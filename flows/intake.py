@@ -6,35 +6,16 @@ scheduler will process it. Callers answer 2xx only after it returns.
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
 from flows.clock import Clock
 from flows.event_log import append_event
 from flows.registry import PolicyRegistry
-from models.complaint import Channel, Complainant
 from models.db import next_complaint_id
-from models.events import ComplaintReceived
+from models.events import ComplaintDetails, ComplaintReceived
 from models.tables import ComplaintRow
-from models.timeutil import AwareDatetime
 
-
-class NewComplaint(BaseModel):
-    """What intake knows about a complaint; the id and receipt time are assigned here."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    channel: Channel
-    category: str | None = None
-    severity: str | None = None
-    complexity: str | None = None
-    department: str | None = None
-    heard_by: str | None = None
-    heard_at: AwareDatetime | None = None
-    occurred_at: AwareDatetime | None = None
-    complainant: Complainant = Complainant()
-    subject: str | None = None
-    body: str | None = None
+NewComplaint = ComplaintDetails
 
 
 def accept_complaint(

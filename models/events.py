@@ -19,14 +19,15 @@ class _Event(BaseModel):
     at: AwareDatetime
 
 
-class ComplaintReceived(_Event):
-    """A complaint entered the system (web form, email, or staff logging a phone or desk complaint).
+class ComplaintDetails(BaseModel):
+    """What is known about a complaint when it arrives (intake's input, and the received event's body).
 
     ``heard_by``/``heard_at`` name the first hearer (R1); ``occurred_at`` is when the incident happened
     (R5 counts from it). Both default to the receipt time when unknown.
     """
 
-    type: Literal["complaint_received"] = "complaint_received"
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     channel: Channel
     category: str | None = None
     severity: str | None = None
@@ -38,6 +39,12 @@ class ComplaintReceived(_Event):
     complainant: Complainant = Complainant()
     subject: str | None = None
     body: str | None = None
+
+
+class ComplaintReceived(_Event, ComplaintDetails):
+    """A complaint entered the system (web form, email, or staff logging a phone or desk complaint)."""
+
+    type: Literal["complaint_received"] = "complaint_received"
 
 
 class Classified(_Event):
