@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from notifiers.smtp import SmtpSettings
-from notifiers.templates import TemplateStore
 from sqlalchemy.orm import Session, sessionmaker
 
 from flows.clock import Clock
@@ -17,6 +15,8 @@ from flows.links import ActionLinks
 from flows.registry import PolicyRegistry
 from flows.settings import Settings
 from models.db import make_engine, make_sessions, migrate
+from notifiers.smtp import SmtpSettings
+from notifiers.templates import TemplateStore
 
 
 @dataclass
