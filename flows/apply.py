@@ -17,6 +17,8 @@ from flows.runtime import Runtime
 from models.decisions import Decisions, Notification, NotificationKind, Obligation
 from models.events import ComplaintReceived, Event, Reopened, Resolved
 from models.tables import ComplaintRow, ObligationRow, OutboxRow, ViolationRow
+from notifiers.errors import NotifierError
+from notifiers.templates import RenderedEmail
 from policies.engine import decide
 
 
@@ -165,8 +167,15 @@ def _outbox_row(
         recipient=recipient,
         action_url=action_url,
     )
-    chosen = runtime.templates.pick_language(notification.template, language, pinned.policy.language)
-    rendered = runtime.templates.render(notification.template, chosen, context)
+    status, error = "pending", None
+    try:
+        chosen = runtime.templates.pick_language(notification.template, language, pinned.policy.language)
+        rendered = runtime.templates.render(notification.template, chosen, context)
+    except NotifierError as exc:
+        # A broken or missing template must not undo the decision it belongs to (the violation is
+        # still recorded); the row stays visible as failed, with the reason, for an administrator.
+        status, error = "failed", str(exc)
+        rendered = RenderedEmail(f"[{notification.template}]", "", "")
     return OutboxRow(
         key="",
         complaint_id=received.complaint,
@@ -179,6 +188,8 @@ def _outbox_row(
         text_body=rendered.text,
         html_body=rendered.html,
         message_id=_message_id(f"{notification.key}/{recipient}"),
+        status=status,
+        last_error=error,
         next_attempt_at=now,
         created_at=now,
     )

@@ -35,7 +35,11 @@ def template_context(
         if person_id is None:
             return None
         found = org.person(person_id)
-        return {"id": person_id, "name": found.name if found else person_id}
+        if found is not None:
+            return {"id": person_id, "name": found.name}
+        # A group owner is labelled "role:<id>": show the role's name from the directory.
+        kind, _, name = person_id.partition(":")
+        return {"id": person_id, "name": org.roles.get(name, name) if kind == "role" else person_id}
 
     step = policy.step(notification.step) if notification.step else None
     penalty = policy.penalty(step.penalty) if step else None

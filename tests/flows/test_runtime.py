@@ -5,7 +5,9 @@ Time is a fake clock moved by hand; mail goes to a real aiosmtpd server on loopb
 
 import asyncio
 import re
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -21,6 +23,7 @@ from flows.runtime import Runtime
 from models.complaint import Channel
 from models.tables import Base, ComplaintRow, ObligationRow, OutboxRow, ViolationRow
 from notifiers.sink import MailSink
+from notifiers.templates import TemplateStore
 from policies.simulate import simulate
 
 LINK = re.compile(r"http://testserver/a/[A-Za-z0-9_.\-]+")
@@ -185,3 +188,23 @@ def test_a_complaint_keeps_the_policy_version_it_started_under(runtime: Runtime)
         versions = {c.id: c.policy_version for c in session.scalars(select(ComplaintRow))}
     assert versions[first] == before.policy.version
     assert versions[second] != before.policy.version
+
+
+def test_a_broken_template_does_not_undo_the_violation(
+    runtime: Runtime, sink: MailSink, clock: FakeClock, tmp_path: Path
+) -> None:
+    complaint_id = _submit(runtime)
+    _run(runtime, complaint_id)
+    copy = tmp_path / "templates"
+    shutil.copytree(runtime.templates.folder, copy)
+    (copy / "ja" / "missed_report.j2").write_text(
+        "{% block subject %}{{ oops }}{% endblock %}", encoding="utf-8"
+    )
+    runtime.templates = TemplateStore(copy)
+    clock.advance(timedelta(minutes=31))
+    _run(runtime, complaint_id)
+    with runtime.sessions() as session:
+        assert [v.step for v in session.scalars(select(ViolationRow))] == ["report_to_supervisor"]
+        failed = session.scalars(select(OutboxRow).where(OutboxRow.status == "failed")).all()
+    assert [(row.kind, row.recipient) for row in failed] == [("escalation", "sato")]
+    assert failed[0].last_error
