@@ -67,7 +67,7 @@ def template_context(
         "missed_by": person(obligation.actor) if obligation and escalation else None,
         "penalty": (
             {"name": penalty.name, "description": penalty.description, "period": str(penalty.period or "")}
-            if penalty and escalation
+            if penalty
             else None
         ),
         "action_url": action_url,
