@@ -56,9 +56,11 @@ IDLE_SERVICES = (
 )
 
 
-def server_environment(home: Path) -> dict[str, str]:
+def server_environment(home: Path, database_url: str | None = None) -> dict[str, str]:
+    """The server's settings: its own SQLite file under ``home``, or ``database_url`` (PostgreSQL,
+    ``postgresql+asyncpg://...``), which does not answer 503 under concurrent runs."""
     env = prefect_environment(home)
-    env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{home / 'prefect.db'}"
+    env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url or f"sqlite+aiosqlite:///{home / 'prefect.db'}"
     env.update({f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in IDLE_SERVICES})
     return env
 
@@ -69,9 +71,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_prefect_server(home: Path, port: int = 4200) -> PrefectServer:
+def start_prefect_server(home: Path, port: int = 4200, database_url: str | None = None) -> PrefectServer:
     home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **server_environment(home)}
+    env = {**os.environ, **server_environment(home, database_url)}
     log = home / "server.log"
     handle = log.open("ab")
     process = subprocess.Popen(  # noqa: S603 - our own interpreter running Prefect's CLI

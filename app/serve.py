@@ -40,7 +40,8 @@ async def _prefect(settings: Settings) -> AsyncIterator[str]:
     server: PrefectServer | None = None
     url = settings.prefect_api_url
     if url is None:
-        server = await asyncio.to_thread(start_prefect_server, settings.data_dir.resolve() / "prefect")
+        home = settings.data_dir.resolve() / "prefect"
+        server = await asyncio.to_thread(start_prefect_server, home, 4200, settings.prefect_database_url)
         url = server.url
     try:
         with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_LOGGING_LEVEL: "WARNING"}):

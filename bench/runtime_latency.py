@@ -127,9 +127,9 @@ async def _measure(mode: str, rate: float, seconds: float) -> dict[str, Any]:
     }
 
 
-async def main_async(seconds: float) -> dict[str, Any]:
+async def main_async(seconds: float, prefect_database: str | None) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix="cf-bench-prefect-"))
-    prefect = await asyncio.to_thread(start_prefect_server, home, free_port())
+    prefect = await asyncio.to_thread(start_prefect_server, home, free_port(), prefect_database)
     results = []
     try:
         updates = {
@@ -143,15 +143,20 @@ async def main_async(seconds: float) -> dict[str, Any]:
                     results.append(await _measure(mode, rate, seconds))
     finally:
         prefect.stop()
-    return {"benchmark": "runtime_latency", "deadline_s": 3, "results": results}
+    backend = "postgresql" if prefect_database else "sqlite"
+    return {"benchmark": "runtime_latency", "deadline_s": 3, "prefect_database": backend, "results": results}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=12.0, help="how long to submit at each rate")
+    parser.add_argument(
+        "--prefect-database",
+        help="the Prefect server's database (postgresql+asyncpg://...); default: its own SQLite file",
+    )
     args = parser.parse_args()
     logging.getLogger("prefect").setLevel(logging.WARNING)  # as `serve` runs it: per-run INFO lines cost
-    print(json.dumps(asyncio.run(main_async(args.seconds)), indent=2))
+    print(json.dumps(asyncio.run(main_async(args.seconds, args.prefect_database)), indent=2))
 
 
 if __name__ == "__main__":

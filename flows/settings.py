@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str | None = None
     prefect_api_url: str | None = None
+    prefect_database_url: str | None = None
     policy_path: Path = SHIPPED_POLICY
     org_path: Path | None = None
     secret_key: SecretStr | None = None
