@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Channel(StrEnum):
@@ -22,10 +22,11 @@ class Complainant(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    language: str | None = None
+    # Length limits bound what intake stores and renders (an email address is at most 320 octets).
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=50)
+    language: str | None = Field(default=None, max_length=64)
 
 
 # The attributes a policy's `when:` conditions may test, in the order `explain` lists them.

@@ -29,16 +29,17 @@ class ComplaintDetails(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     channel: Channel
-    category: str | None = None
-    severity: str | None = None
-    complexity: str | None = None
-    department: str | None = None
-    heard_by: str | None = None
+    # Length limits bound what intake stores and renders; ids are short keys from the policy or org.
+    category: str | None = Field(default=None, max_length=64)
+    severity: str | None = Field(default=None, max_length=64)
+    complexity: str | None = Field(default=None, max_length=64)
+    department: str | None = Field(default=None, max_length=64)
+    heard_by: str | None = Field(default=None, max_length=64)
     heard_at: AwareDatetime | None = None
     occurred_at: AwareDatetime | None = None
     complainant: Complainant = Complainant()
-    subject: str | None = None
-    body: str | None = None
+    subject: str | None = Field(default=None, max_length=300)
+    body: str | None = Field(default=None, max_length=20000)
 
 
 class ComplaintReceived(_Event, ComplaintDetails):

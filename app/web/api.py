@@ -1,21 +1,36 @@
-"""The JSON API: create complaints and record actions on steps.
+"""The JSON API: create complaints, record actions on steps, read timelines and violations.
 
 Every state change is committed before the 2xx; then the scheduler is kicked so the flow runs at once.
+Reads and actions need the API token as a bearer token (roles come with the access-control issue).
 """
 
-from typing import Annotated
+import hmac
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from app.web import api_queries
+from app.web.api_checks import check_new_complaint
+from app.web.api_models import Created, Problem, Recorded, Timeline, ViolationPage
 from app.web.context import WebContext, web_context
 from flows.event_log import append_event
 from flows.intake import NewComplaint, accept_complaint
 from models.events import StepDone
-from models.tables import ComplaintRow
+from models.tables import ComplaintRow, ViolationRow
 
 router = APIRouter()
 Context = Annotated[WebContext, Depends(web_context)]
+ComplaintId = Annotated[str, Path(min_length=1, max_length=64)]
+# auto_error=False: a missing token is answered by require_token, with the same 403 as a wrong one.
+_bearer = HTTPBearer(auto_error=False, description="the API token")
+
+Responses = dict[int | str, dict[str, Any]]
+FORBIDDEN: Responses = {403: {"model": Problem, "description": "no valid API token"}}
+UNKNOWN: Responses = {404: {"model": Problem, "description": "unknown complaint"}}
+TOO_LARGE: Responses = {413: {"model": Problem, "description": "request body too large"}}
 
 
 class ActionIn(BaseModel):
@@ -27,17 +42,13 @@ class ActionIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-class Created(BaseModel):
-    id: str
-
-
-class Recorded(BaseModel):
-    complaint: str
-    seq: int
-
-
-def require_token(context: Context, authorization: Annotated[str | None, Header()] = None) -> None:
-    if context.api_token is None or authorization != f"Bearer {context.api_token}":
+def require_token(
+    context: Context, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    token = context.api_token
+    given = credentials.credentials if credentials is not None else ""
+    # Constant-time comparison: the token must not leak through response timing.
+    if token is None or not hmac.compare_digest(given.encode(), token.encode()):
         raise HTTPException(status_code=403, detail="a valid API token is required")
 
 
@@ -46,9 +57,12 @@ def healthz() -> dict[str, bool]:
     return {"ok": True}
 
 
-@router.post("/api/complaints", status_code=201, response_model=Created)
+@router.post("/api/complaints", status_code=201, response_model=Created, responses=TOO_LARGE)
 def create_complaint(new: NewComplaint, context: Context) -> Created:
     runtime = context.runtime
+    pinned = runtime.registry.active
+    if pinned is not None:
+        check_new_complaint(new, pinned)
     complaint_id = accept_complaint(runtime.sessions, runtime.registry, runtime.clock, new)
     context.kick()
     return Created(id=complaint_id)
@@ -59,8 +73,9 @@ def create_complaint(new: NewComplaint, context: Context) -> Created:
     status_code=202,
     response_model=Recorded,
     dependencies=[Depends(require_token)],
+    responses=FORBIDDEN | UNKNOWN | TOO_LARGE,
 )
-def record_action(complaint_id: str, action: ActionIn, context: Context) -> Recorded:
+def record_action(complaint_id: ComplaintId, action: ActionIn, context: Context) -> Recorded:
     runtime = context.runtime
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
@@ -70,3 +85,52 @@ def record_action(complaint_id: str, action: ActionIn, context: Context) -> Reco
         seq = append_event(session, event, now).seq
     context.kick()
     return Recorded(complaint=complaint_id, seq=seq)
+
+
+@router.get(
+    "/api/complaints/{complaint_id}/timeline",
+    response_model=Timeline,
+    dependencies=[Depends(require_token)],
+    responses=FORBIDDEN | UNKNOWN,
+)
+def read_timeline(complaint_id: ComplaintId, context: Context) -> Timeline:
+    """Events, obligations, violations and emails of one complaint: facts only, no complaint text."""
+    with context.runtime.sessions() as session:
+        complaint = session.get(ComplaintRow, complaint_id)
+        if complaint is None:
+            raise HTTPException(status_code=404, detail=f"unknown complaint {complaint_id}")
+        return api_queries.timeline(session, complaint)
+
+
+@router.get(
+    "/api/violations",
+    response_model=ViolationPage,
+    dependencies=[Depends(require_token)],
+    responses=FORBIDDEN,
+)
+def list_violations(
+    *,
+    context: Context,
+    step: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[AwareDatetime | None, Query(description="detected at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="detected before")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[str | None, Query(max_length=300, description="the previous page's `next`")] = None,
+) -> ViolationPage:
+    """Violations in detection order, filtered by step, actor and detection time, a page at a time."""
+    with context.runtime.sessions() as session:
+        cursor = None
+        if after is not None:
+            cursor = session.get(ViolationRow, after)
+            if cursor is None:
+                loc = ("query", "after")
+                raise RequestValidationError([{"type": "value_error", "loc": loc, "msg": "unknown cursor"}])
+        rows = api_queries.violations(
+            session, step=step, actor=actor, since=since, until=until, limit=limit, after=cursor
+        )
+    page = rows[:limit]
+    return ViolationPage(
+        items=[api_queries.violation(r) for r in page],
+        next=page[-1].key if len(rows) > limit else None,
+    )

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from app.web import api, dev_mail, link_pages
+from app.web import api, dev_mail, forms, limits, link_pages
 from app.web.context import WebContext
 from flows.runtime import Runtime
 
@@ -19,7 +19,9 @@ def create_app(
 ) -> FastAPI:
     app = FastAPI(title="complaintflow", version="0.1.0")
     app.state.context = WebContext(runtime=runtime, kick=kick, api_token=api_token, mail_store=mail_store)
+    limits.install(app)  # 413 for oversize bodies (counted as they stream); 422s that always encode
     app.include_router(api.router)
     app.include_router(link_pages.router)
+    app.include_router(forms.router)
     app.include_router(dev_mail.router, include_in_schema=False)
     return app

@@ -6,6 +6,8 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from app.web.forms_texts import FORM_TEXTS
+
 _ENV = SandboxedEnvironment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
@@ -65,6 +67,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "empty": "暂无邮件。",
     },
 }
+
+for _language, _texts in FORM_TEXTS.items():
+    TEXTS[_language].update(_texts)
 
 
 def render(name: str, language: str, **context: Any) -> str:

@@ -1,11 +1,15 @@
 """The web app's API as a client sees it: status codes, validation and authorisation."""
 
+import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from app.web.application import create_app
+from flows.apply import process_complaint
 from flows.clock import FakeClock
+from flows.outbox import drain
 from models.db import migrate
 from notifiers.sink import MailSink
 from tests.runtime_support import START, make_runtime
@@ -13,10 +17,20 @@ from tests.runtime_support import START, make_runtime
 TOKEN = "t" * 40
 
 
-def _client(url: str, sink: MailSink) -> TestClient:
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _client(url: str, sink: MailSink, clock: FakeClock | None = None) -> TestClient:
     migrate(url)
-    runtime = make_runtime(url, sink, FakeClock(START))
+    runtime = make_runtime(url, sink, clock or FakeClock(START))
     return TestClient(create_app(runtime, api_token=TOKEN))
+
+
+def _enforce(web: TestClient, complaint_id: str) -> None:
+    """What the scheduler does for a due complaint: decide, record, send the queued mail."""
+    runtime = web.app.state.context.runtime  # type: ignore[attr-defined]
+    process_complaint(runtime, complaint_id)
+    asyncio.run(drain(runtime))
 
 
 def test_complaints_are_created_and_bad_input_is_422(tmp_path: Path, sink: MailSink) -> None:
@@ -50,3 +64,91 @@ def test_a_forged_action_link_is_410_and_says_why(tmp_path: Path, sink: MailSink
     page = web.get("/a/not-a-real-token")
     assert page.status_code == 410
     assert "not valid" in page.text
+
+
+def test_unknown_policy_words_are_422_naming_the_allowed_values(tmp_path: Path, sink: MailSink) -> None:
+    web = _client(f"sqlite:///{tmp_path}/w.db", sink)
+    bad = web.post("/api/complaints", json={"channel": "phone", "heard_by": "nobody", "category": "zzz"})
+    assert bad.status_code == 422
+    messages = {tuple(e["loc"]): e["msg"] for e in bad.json()["detail"]}
+    assert "tanaka" in messages[("body", "heard_by")]
+    assert "attitude" in messages[("body", "category")]
+    too_long = web.post("/api/complaints", json={"channel": "web", "subject": "x" * 301})
+    assert too_long.status_code == 422
+    assert [e["loc"] for e in too_long.json()["detail"]] == [["body", "subject"]]
+
+
+def test_the_timeline_shows_facts_but_no_text_or_addresses(tmp_path: Path, sink: MailSink) -> None:
+    clock = FakeClock(START)
+    web = _client(f"sqlite:///{tmp_path}/w.db", sink, clock)
+    new = {
+        "channel": "phone",
+        "heard_by": "tanaka",
+        "category": "attitude",
+        "subject": "secret subject",
+        "complainant": {"name": "Yamada Hanako", "email": "hanako@example.org"},
+    }
+    complaint = web.post("/api/complaints", json=new).json()["id"]
+    _enforce(web, complaint)
+    action = {"step": "report_to_supervisor", "by": "tanaka", "to": "sato", "note": "private note"}
+    web.post(f"/api/complaints/{complaint}/actions", json=action, headers=AUTH)
+    clock.advance(timedelta(days=30))
+    _enforce(web, complaint)
+
+    assert web.get(f"/api/complaints/{complaint}/timeline").status_code == 403
+    assert web.get("/api/complaints/1999-000001/timeline", headers=AUTH).status_code == 404
+    response = web.get(f"/api/complaints/{complaint}/timeline", headers=AUTH)
+    assert response.status_code == 200
+    timeline = response.json()
+    assert [e["type"] for e in timeline["events"]] == ["complaint_received", "step_done"]
+    done = timeline["events"][1]
+    assert (done["step"], done["by"], done["to"]) == ("report_to_supervisor", "tanaka", "sato")
+    assert {"step", "actor", "due_at", "status"} <= set(timeline["obligations"][0])
+    assert timeline["violations"], "30 days later some step is overdue"
+    assert all(m["sent_at"] for m in timeline["emails"])
+    assert {m["recipient"] for m in timeline["emails"]} >= {"tanaka", "sato"}
+    for secret in ("secret subject", "Yamada", "hanako@", "private note", "@keieikai.example"):
+        assert secret not in response.text
+
+
+def test_violations_are_filtered_and_paged(tmp_path: Path, sink: MailSink) -> None:
+    clock = FakeClock(START)
+    web = _client(f"sqlite:///{tmp_path}/w.db", sink, clock)
+    ids = [
+        web.post("/api/complaints", json={"channel": "phone", "heard_by": "tanaka"}).json()["id"]
+        for _ in range(3)
+    ]
+    clock.advance(timedelta(days=30))
+    for complaint in ids:
+        _enforce(web, complaint)
+    assert web.get("/api/violations").status_code == 403
+    everything = web.get("/api/violations", params={"limit": 500}, headers=AUTH).json()
+    assert everything["next"] is None
+    total = everything["items"]
+    assert len(total) >= 3
+
+    seen: list[str] = []
+    after: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": 2} | ({"after": after} if after else {})
+        page = web.get("/api/violations", params=params, headers=AUTH).json()
+        seen += [v["key"] for v in page["items"]]
+        after = page["next"]
+        if after is None:
+            break
+    assert seen == [v["key"] for v in total]
+
+    step = total[0]["step"]
+    only = web.get("/api/violations", params={"step": step, "actor": total[0]["actor"]}, headers=AUTH).json()
+    assert only["items"]
+    assert all(v["step"] == step for v in only["items"])
+    later = (clock.now() + timedelta(seconds=1)).isoformat()
+    assert web.get("/api/violations", params={"since": later}, headers=AUTH).json()["items"] == []
+    assert len(web.get("/api/violations", params={"until": later}, headers=AUTH).json()["items"]) == len(
+        total
+    )
+    assert (
+        web.get("/api/violations", params={"since": "2026-04-01T10:00:00"}, headers=AUTH).status_code == 422
+    )
+    assert web.get("/api/violations", params={"limit": 501}, headers=AUTH).status_code == 422
+    assert web.get("/api/violations", params={"after": "no-such-key"}, headers=AUTH).status_code == 422

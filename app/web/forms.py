@@ -1,0 +1,202 @@
+"""HTML forms: the public complaint form, the staff form for phone/desk complaints, the status page.
+
+Order of checks on a public POST: rate limit (429), size (413), CSRF (403), honeypot (looks
+accepted, stores nothing), then the fields (422 with the form again). Complaint text and contact
+details are never logged.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from starlette.datastructures import FormData
+
+from app.web import forms_guard as guard
+from app.web import i18n
+from app.web.context import WebContext, web_context
+from app.web.forms_input import (
+    MAX_FILES,
+    MAX_REQUEST_BYTES,
+    MAX_TEXT,
+    Parsed,
+    TooLarge,
+    local_input_value,
+    parse_public,
+    parse_staff,
+)
+from app.web.forms_status import complaint_of, status_token, status_view
+from app.web.pages import TEXTS, render
+from flows.intake import NewComplaint, accept_complaint
+
+router = APIRouter(include_in_schema=False)
+Context = Annotated[WebContext, Depends(web_context)]
+HONEYPOT = "website"  # a field bots fill in and people never see
+
+
+def _language(request: Request, context: WebContext) -> str:
+    pinned = context.runtime.registry.active
+    return i18n.choose(request, pinned.policy.language if pinned else "en")
+
+
+def _page(
+    request: Request, context: WebContext, name: str, language: str, status: int = 200, **ctx: Any
+) -> HTMLResponse:
+    """Render with a fresh CSRF token (and its cookie) and the language switch links."""
+    nonce, token = guard.issue_csrf(context.runtime.links.secret, request)
+    html = render(name, language, csrf=token, path=request.url.path, languages=i18n.LANGUAGES, **ctx)
+    response = HTMLResponse(html, status_code=status)
+    guard.set_csrf_cookie(request, response, nonce)
+    i18n.remember(request, response, language)
+    return response
+
+
+def _message(request: Request, language: str, key: str, status: int, css: str = "problem") -> HTMLResponse:
+    texts = TEXTS[language]
+    page = render("message.html", language, title=texts[key + "_title"], message=texts[key], css=css)
+    response = HTMLResponse(page, status_code=status)
+    i18n.remember(request, response, language)
+    return response
+
+
+def _categories(context: WebContext) -> tuple[tuple[str, str], ...]:
+    pinned = context.runtime.registry.active
+    return pinned.policy.categories if pinned else ()
+
+
+async def _read_form(request: Request) -> FormData:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
+        raise TooLarge
+    # Starlette spools file parts to disk past 1 MB, so even a lying Content-Length cannot fill memory.
+    return await request.form(max_files=MAX_FILES, max_fields=40)
+
+
+def _accept(context: WebContext, new: NewComplaint) -> str:
+    runtime = context.runtime
+    complaint_id = accept_complaint(runtime.sessions, runtime.registry, runtime.clock, new)
+    context.kick()
+    return complaint_id
+
+
+def _receipt(
+    request: Request, context: WebContext, language: str, complaint_id: str, parsed: Parsed
+) -> HTMLResponse:
+    path = f"/status/{status_token(context.runtime.links.secret, complaint_id)}"
+    return _page(
+        request,
+        context,
+        "receipt.html",
+        language,
+        complaint=complaint_id,
+        status_path=path,
+        status_url=str(request.base_url).rstrip("/") + path,
+        values=parsed.values,
+        attachments=parsed.attachments,
+    )
+
+
+# --- the public form -------------------------------------------------------------------------------
+
+
+@router.get("/complaints/new", response_class=HTMLResponse)
+def public_form(request: Request, context: Context) -> HTMLResponse:
+    language = _language(request, context)
+    return _page(
+        request, context, "complaint_form.html", language,
+        categories=_categories(context), values={}, errors={}, max_text=MAX_TEXT,
+    )  # fmt: skip
+
+
+@router.post("/complaints/new", response_class=HTMLResponse)
+async def submit_public_form(request: Request, context: Context) -> HTMLResponse:
+    language = _language(request, context)
+    if not guard.public_form_limiter(request).allow(guard.client_key(request)):
+        return _message(request, language, "rate_limited", 429)
+    try:
+        form = await _read_form(request)
+        if not guard.csrf_ok(context.runtime.links.secret, request, form.get(guard.CSRF_FIELD)):
+            return _message(request, language, "csrf", 403)
+        parsed, new = parse_public(form, _categories(context), language)
+    except TooLarge:
+        return _message(request, language, "too_large", 413)
+    if _text_of(form, HONEYPOT):
+        # Looks like success to the bot, so it learns nothing; there is no complaint to track.
+        return _page(request, context, "receipt.html", language, complaint=None, values={}, attachments=[])
+    if new is None:
+        return _page(
+            request, context, "complaint_form.html", language, status=422,
+            categories=_categories(context), values=parsed.values, errors=parsed.errors, max_text=MAX_TEXT,
+        )  # fmt: skip
+    complaint_id = await run_in_threadpool(_accept, context, new)
+    return _receipt(request, context, language, complaint_id, parsed)
+
+
+def _text_of(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+# --- the staff form --------------------------------------------------------------------------------
+# No authentication yet: staff sign-in arrives with issue 5, and until then this form must only be
+# reachable from the clinic's network (reverse proxy). It is not protected here, and not pretended to be.
+
+
+def _staff_page(
+    request: Request, context: WebContext, language: str, parsed: Parsed | None, status: int = 200
+) -> HTMLResponse:
+    runtime = context.runtime
+    pinned = runtime.registry.active
+    zone = pinned.policy.calendar.zone if pinned else None
+    people = tuple((p.id, p.name) for p in pinned.org.people) if pinned else ()
+    values = (
+        parsed.values
+        if parsed
+        else {"heard_at": local_input_value(runtime.clock.now(), zone) if zone else ""}
+    )
+    return _page(
+        request, context, "staff_form.html", language, status=status,
+        categories=_categories(context), people=people, zone=str(zone),
+        values=values, errors=parsed.errors if parsed else {}, max_text=MAX_TEXT,
+    )  # fmt: skip
+
+
+@router.get("/staff/complaints/new", response_class=HTMLResponse)
+def staff_form(request: Request, context: Context) -> HTMLResponse:
+    return _staff_page(request, context, _language(request, context), None)
+
+
+@router.post("/staff/complaints/new", response_class=HTMLResponse)
+async def submit_staff_form(request: Request, context: Context) -> HTMLResponse:
+    language = _language(request, context)
+    runtime = context.runtime
+    pinned = runtime.registry.active
+    if pinned is None:
+        return _message(request, language, "unavailable", 503)
+    try:
+        form = await _read_form(request)
+    except TooLarge:
+        return _message(request, language, "too_large", 413)
+    if not guard.csrf_ok(runtime.links.secret, request, form.get(guard.CSRF_FIELD)):
+        return _message(request, language, "csrf", 403)
+    people = {p.id for p in pinned.org.people}
+    parsed, new = parse_staff(
+        form, pinned.policy.categories, people, pinned.policy.calendar.zone, runtime.clock.now()
+    )
+    if new is None:
+        return _staff_page(request, context, language, parsed, status=422)
+    complaint_id = await run_in_threadpool(_accept, context, new)
+    return _receipt(request, context, language, complaint_id, parsed)
+
+
+# --- the status page -------------------------------------------------------------------------------
+
+
+@router.get("/status/{token}", response_class=HTMLResponse)
+def status_page(token: str, request: Request, context: Context) -> HTMLResponse:
+    language = _language(request, context)
+    complaint_id = complaint_of(context.runtime.links.secret, token)
+    view = status_view(context.runtime, complaint_id) if complaint_id else None
+    if view is None:
+        return _message(request, language, "status_unknown", 404)
+    return _page(request, context, "status.html", language, view=view)
