@@ -147,6 +147,7 @@ def test_a_patient_complaint_in_japanese_reaches_the_supervisor_and_moves_on(
     staff.goto(server.url + link)
     expect(staff.get_by_role("heading", level=1)).to_have_text("このステップを記録する")
     expect(staff.locator("main")).to_contain_text("上司が社長か担当役員へ報告・相談")
+    expect(staff.locator("main")).to_contain_text("小林 院長")  # the owner by name, not by directory id
     staff.get_by_label("報告先").select_option("ito")
     staff.get_by_label("メモ(任意)").fill("電話で相談済み")
     _shot(staff, "03-action-page")
