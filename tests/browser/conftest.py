@@ -24,7 +24,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope: while Playwright runs, its event loop is the main thread's running loop, so it must
+# stop before later test modules call asyncio.run().
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     installed = subprocess.run([str(CHROMIUM_SCRIPT)], capture_output=True, text=True, check=False)
     if installed.returncode != 0:
