@@ -12,6 +12,7 @@ from email.message import EmailMessage
 
 from sqlalchemy import select
 
+from flows.reply_tokens import reply_token, sent_message_id
 from flows.runtime import Runtime
 from models.tables import OutboxRow
 from notifiers.errors import BadAddress, NotifierError, SendFailed
@@ -100,15 +101,18 @@ async def drain(
 
 
 def _message(runtime: Runtime, row: OutboxRow) -> EmailMessage:
+    # The reply token rides in the Message-ID, which every client's reply quotes (flows/reply_tokens).
+    token = reply_token(runtime.links.secret, row.message_id)
     return build_message(
         sender=runtime.mail_from,
         to_name="",
         to_address=row.to_address,
         rendered=RenderedEmail(row.subject, row.text_body, row.html_body),
-        message_id=row.message_id,
+        message_id=sent_message_id(runtime.links.secret, row.message_id),
         headers={
             "X-Complaintflow-Complaint": row.complaint_id,
             "X-Complaintflow-Kind": row.kind,
             "X-Complaintflow-Step": row.step or "",
+            "X-Complaintflow-Reply": token,
         },
     )

@@ -15,6 +15,7 @@ from flows.links import ActionLinks
 from flows.registry import PolicyRegistry
 from flows.settings import Settings
 from models.db import make_engine, make_sessions, migrate
+from notifiers.imap import ImapSettings
 from notifiers.smtp import SmtpSettings
 from notifiers.templates import TemplateStore
 
@@ -29,6 +30,7 @@ class Runtime:
     smtp: SmtpSettings
     mail_from: str
     base_url: str
+    imap: ImapSettings | None = None  # email intake's mailbox; None: intake is off
 
 
 _current: Runtime | None = None
@@ -72,4 +74,5 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
         ),
         mail_from=settings.mail_from,
         base_url=settings.base_url,
+        imap=settings.imap_settings(),
     )

@@ -5,6 +5,7 @@ escalation, and every new event sets it to now. The loop sleeps until the earlie
 most ``poll_seconds``, so another process's events are seen quickly), then runs each due complaint's
 flow in this process: no process spawn per run, no Prefect polling lag. After downtime, everything
 overdue is due at once and is enforced on the first tick; the engine's keys make it happen once.
+When an IMAP mailbox is configured, the loop also runs email intake every ``imap_poll_seconds``.
 """
 
 import asyncio
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 
 from flows.apply import process_complaint
 from flows.complaint_flow import run_complaint
+from flows.imap_poll import poll_forever
 from flows.outbox import drain
 from flows.runtime import Runtime
 from models.tables import ComplaintRow
@@ -132,6 +134,7 @@ class Scheduler:
     async def run_forever(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
         mail: asyncio.Task[int] | None = None
+        intake = asyncio.create_task(poll_forever(self.runtime, stop, self.kick))  # ends at once if off
         while not stop.is_set():
             self._kicked.clear()  # before looking: a kick from now on makes the wait return at once
             await self.start_due()
@@ -146,4 +149,4 @@ class Scheduler:
             await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()
-        await asyncio.gather(*self._tasks)
+        await asyncio.gather(*self._tasks, intake)

@@ -21,9 +21,11 @@ from pydantic_settings import (
 from flows.errors import RuntimeProblem
 from notifiers.addresses import parse_mailbox
 from notifiers.errors import NotifierError
+from notifiers.imap import ImapSettings
 
 SHIPPED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "keieikai_clinic.yaml"
 MIN_SECRET_LENGTH = 32
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 class Settings(BaseSettings):
@@ -53,6 +55,15 @@ class Settings(BaseSettings):
     action_link_ttl_hours: float = 72.0
     scheduler_poll_seconds: float = 0.5
     run_concurrency: int = 4
+    # Email intake: off unless imap_host is set. The port defaults to 993 with imap_ssl, else 143.
+    imap_host: str | None = None
+    imap_port: int | None = None
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_ssl: bool = True
+    imap_starttls: bool = False
+    imap_mailboxes: list[str] = ["INBOX"]  # pydantic copies mutable defaults
+    imap_poll_seconds: float = 60.0
 
     @model_validator(mode="after")
     def _secret_outside_dev(self) -> "Settings":
@@ -62,6 +73,20 @@ class Settings(BaseSettings):
                 "COMPLAINTFLOW_SECRET_KEY must be set to at least"
                 f" {MIN_SECRET_LENGTH} characters outside dev mode (or set COMPLAINTFLOW_DEV=1)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _imap_complete(self) -> "Settings":
+        if self.imap_host is None:
+            return self
+        if not self.imap_username or self.imap_password is None:
+            raise ValueError(
+                "COMPLAINTFLOW_IMAP_USERNAME and COMPLAINTFLOW_IMAP_PASSWORD are required with IMAP_HOST"
+            )
+        if not (self.imap_ssl or self.imap_starttls or self.imap_host in _LOOPBACK):
+            # The login would cross the network in clear text.
+            raise ValueError("IMAP to a non-loopback host needs imap_ssl or imap_starttls")
+        self.imap_settings()  # port range, ssl/starttls conflict, empty mailbox list
         return self
 
     @field_validator("mail_from")
@@ -76,6 +101,22 @@ class Settings(BaseSettings):
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'complaintflow.db'}"
+
+    def imap_settings(self) -> ImapSettings | None:
+        """The mailbox email intake polls, or None when it is off (no ``imap_host``)."""
+        if self.imap_host is None or self.imap_username is None or self.imap_password is None:
+            return None
+        # BadSettings (bad port, both TLS modes, no mailbox) is a ValueError: pydantic reports it.
+        return ImapSettings(
+            host=self.imap_host,
+            port=self.imap_port or (993 if self.imap_ssl else 143),
+            username=self.imap_username,
+            password=self.imap_password.get_secret_value(),
+            ssl=self.imap_ssl,
+            starttls=self.imap_starttls,
+            mailboxes=tuple(self.imap_mailboxes),
+            poll_seconds=self.imap_poll_seconds,
+        )
 
     def secret(self) -> str:
         """The signing key; in dev mode one is generated once per data folder and kept there."""

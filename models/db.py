@@ -36,12 +36,16 @@ _SQLITE_PRAGMAS = (
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``sqlite:///path``, ``sqlite://`` (in memory) or ``postgresql+psycopg://...``."""
+    """An engine for ``sqlite:///path``, ``sqlite://`` (in memory) or ``postgresql+psycopg://...``.
+
+    Parameters are hidden from SQLAlchemy's error messages: they carry complaint text and contact
+    details, and errors end up in logs.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     # pre_ping: a database restart must cost one reconnect, not a failed flow run.
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
@@ -108,9 +112,11 @@ def _is_memory(url: URL) -> bool:
 def _sqlite_engine(url: URL) -> Engine:
     if _is_memory(url):
         # One shared connection: otherwise every pooled connection would be a different empty database.
-        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url, poolclass=StaticPool, connect_args={"check_same_thread": False}, hide_parameters=True
+        )
     else:
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: sqlite3.Connection, _record: Any) -> None:

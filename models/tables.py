@@ -15,7 +15,19 @@ on a real database.
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Dialect, ForeignKey, Index, Integer, MetaData, String, Text, event, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    event,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -215,7 +227,7 @@ class OutboxRow(Base):
     subject: Mapped[str] = mapped_column(String)
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
-    message_id: Mapped[str] = mapped_column(String)
+    message_id: Mapped[str] = mapped_column(String, index=True)  # replies are matched by it
     status: Mapped[str] = mapped_column(String, default="pending", server_default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     next_attempt_at: Mapped[datetime] = mapped_column(index=True)
@@ -251,3 +263,27 @@ class ComplaintSequenceRow(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class InboundMailRow(Base):
+    """A message taken from an IMAP mailbox, written in the same transaction as what it caused.
+
+    Keyed by where it was found (``mailbox`` is ``user@host/folder``; IMAP UIDs are unique within a
+    folder's UIDVALIDITY): a message already here is never processed again, only marked seen. Also
+    keyed by ``message_key`` (a hash of its Message-ID, or of its bytes when it has none), which only
+    the first copy holds: the same mail delivered to two polled folders, or found again after the
+    server renumbered a folder, is recorded as a duplicate and does nothing. No content is kept here.
+    """
+
+    __tablename__ = "inbound_mail"
+
+    mailbox: Mapped[str] = mapped_column(String, primary_key=True)
+    # IMAP UIDs and UIDVALIDITY are unsigned 32-bit: too large for PostgreSQL's INTEGER.
+    uidvalidity: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    uid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_key: Mapped[str | None] = mapped_column(String, unique=True)
+    # complaint, step_done, automated, unmatched_reply, own_mail or duplicate
+    outcome: Mapped[str] = mapped_column(String)
+    complaint_id: Mapped[str | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    received_at: Mapped[datetime | None]  # the server's INTERNALDATE
+    processed_at: Mapped[datetime]

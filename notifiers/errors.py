@@ -49,3 +49,8 @@ class SendFailed(NotifierError):
 
 class SinkFailed(NotifierError):
     """The development mail sink could not start (port taken, non-loopback host) or read its store."""
+
+
+class MailboxFailed(NotifierError):
+    """The IMAP server could not be reached, refused the login or a command; the message names the
+    server, the command and the server's answer, never a message's content."""

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, make_url
 
 from models.db import migrate
 from notifiers.sink import MailSink
+from tests.imap_support import ImapServer
 
 # ---------------------------------------------------------------------------------------------------
 # Databases: storage tests run on SQLite and on a PostgreSQL cluster that scripts/postgres installs
@@ -83,6 +84,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     seconds = config.stash.get(_POSTGRES_START_SECONDS, None)
     if seconds is not None:
         terminalreporter.write_line(f"PostgreSQL for the storage tests started in {seconds:.2f} s")
+    seconds = config.stash.get(_DOVECOT_START_SECONDS, None)
+    if seconds is not None:
+        terminalreporter.write_line(f"dovecot for the email intake tests started in {seconds:.2f} s")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -96,3 +100,45 @@ def sink(tmp_path: Path) -> Iterator[MailSink]:
     mail.start()
     yield mail
     mail.stop()
+
+
+# ---------------------------------------------------------------------------------------------------
+# IMAP: a real dovecot server on loopback for the email intake tests. scripts/dovecot installs
+# Debian's dovecot-imapd (if missing) and runs it with its own config file, a passwd-file user and a
+# Maildir under a temporary folder. If it cannot start, the tests fail: they never skip.
+# ---------------------------------------------------------------------------------------------------
+
+DOVECOT_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "dovecot"
+_DOVECOT_START_SECONDS = pytest.StashKey[float]()
+
+
+@pytest.fixture(scope="session")
+def imap_server(request: pytest.FixtureRequest) -> Iterator[ImapServer]:
+    """One IMAP account on a dovecot that lives for this test run."""
+    # Not tmp_path_factory: its root is private to root, and dovecot's mail processes run as "nobody".
+    directory = Path(tempfile.mkdtemp(prefix="complaintflow-imap-"))
+    server = ImapServer("127.0.0.1", _free_loopback_port(), "complaints", uuid.uuid4().hex)
+    started = time.monotonic()
+    start = subprocess.run(
+        [str(DOVECOT_SCRIPT), "start", str(directory), str(server.port), server.username, server.password],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if start.returncode != 0:
+        shutil.rmtree(directory, ignore_errors=True)
+        pytest.fail(f"scripts/dovecot could not start dovecot:\n{start.stderr}", pytrace=False)
+    request.config.stash[_DOVECOT_START_SECONDS] = time.monotonic() - started
+    try:
+        yield server
+    finally:
+        subprocess.run([str(DOVECOT_SCRIPT), "stop", str(directory)], capture_output=True, check=False)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def imap_folder(imap_server: ImapServer) -> str:
+    """A new, empty folder on the test server: tests share the server, never a folder."""
+    folder = f"test-{uuid.uuid4().hex[:12]}"
+    imap_server.create(folder)
+    return folder

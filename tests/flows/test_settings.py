@@ -54,3 +54,29 @@ def test_a_missing_config_file_and_a_bad_sender_are_reported(tmp_path: Path) -> 
 
 def test_the_database_defaults_to_sqlite_in_the_data_folder(tmp_path: Path) -> None:
     assert load_settings(dev=True, data_dir=tmp_path).database == f"sqlite:///{tmp_path / 'complaintflow.db'}"
+
+
+def test_email_intake_is_off_by_default_and_secure_by_default() -> None:
+    assert load_settings(secret_key=SECRET).imap_settings() is None
+    on = load_settings(
+        secret_key=SECRET, imap_host="imap.example.jp", imap_username="complaints", imap_password="pw"
+    ).imap_settings()
+    assert on is not None
+    assert (on.port, on.ssl, on.mailboxes) == (993, True, ("INBOX",))
+    assert "pw" not in repr(on)
+
+
+def test_email_intake_settings_that_would_leak_or_cannot_work_are_refused() -> None:
+    account: dict[str, object] = {
+        "secret_key": SECRET,
+        "imap_host": "imap.example.jp",
+        "imap_username": "complaints",
+    }
+    with pytest.raises(ValidationError, match="IMAP_PASSWORD"):
+        load_settings(None, **account)
+    with pytest.raises(ValidationError, match="needs imap_ssl or imap_starttls"):
+        load_settings(None, **account, imap_password="pw", imap_ssl=False)
+    with pytest.raises(ValidationError, match="not both"):
+        load_settings(None, **account, imap_password="pw", imap_starttls=True)
+    with pytest.raises(ValidationError, match="at least one IMAP mailbox"):
+        load_settings(None, **account, imap_password="pw", imap_mailboxes=[])
