@@ -23,6 +23,7 @@ from flows.event_log import append_event
 from flows.intake import NewComplaint, store_complaint
 from flows.reply_tokens import is_ours, stored_message_id
 from flows.runtime import Runtime
+from models.complaint import Attachment as StoredFile
 from models.complaint import Channel, Complainant
 from models.events import StepDone
 from models.tables import ComplaintRow, InboundMailRow, OutboxRow
@@ -31,11 +32,8 @@ from notifiers.mail_parsing import ParsedMail
 
 ACTIONABLE_KINDS = ("request", "reminder")
 REPLY_NOTE = "email reply"
-_ATTACHMENTS_HEADING = {
-    "ja": "添付ファイル(保存されていません)",
-    "zh": "附件(未保存)",
-    "en": "Attachments (not stored)",
-}
+_ATTACHMENTS_HEADING = {"ja": "添付ファイル", "zh": "附件", "en": "Attachments"}
+MAX_STORED_BYTES = 10 * 1024 * 1024  # per complaint, as on the web form
 _KIB = 1024
 
 
@@ -106,7 +104,8 @@ def _act(
         return Outcome.STEP_DONE, replied.complaint_id
     if any(is_ours(reference) for reference in mail.replies_to):
         return Outcome.UNMATCHED_REPLY, None
-    return Outcome.COMPLAINT, store_complaint(session, runtime.registry, _complaint(runtime, mail), now)
+    complaint = _complaint(runtime, mail)
+    return Outcome.COMPLAINT, store_complaint(session, runtime.registry, complaint, now, _files(mail))
 
 
 def _replied_request(session: Session, runtime: Runtime, mail: ParsedMail) -> OutboxRow | None:
@@ -141,8 +140,25 @@ def _complaint(runtime: Runtime, mail: ParsedMail) -> NewComplaint:
     )
 
 
+def _files(mail: ParsedMail) -> list[StoredFile]:
+    """The attachments kept with the complaint, in order, until the per-complaint cap is reached;
+    larger ones stay listed in the text (marked too large) so staff can ask for them."""
+    kept: list[StoredFile] = []
+    total = 0
+    for attachment in mail.attachments:
+        if attachment.too_large or not attachment.content or total + attachment.size > MAX_STORED_BYTES:
+            continue
+        total += attachment.size
+        kept.append(
+            StoredFile(
+                filename=attachment.name, content_type=attachment.content_type, content=attachment.content
+            )
+        )
+    return kept
+
+
 def _with_attachments(mail: ParsedMail, language: str) -> str:
-    """The body, then a list of the attachments: staff see what was sent even though it is not kept."""
+    """The body, then a list of the attachments, so staff reading the notification see them."""
     if not mail.attachments:
         return mail.body
     lines = [f"[{_ATTACHMENTS_HEADING.get(language, _ATTACHMENTS_HEADING['en'])}]"]

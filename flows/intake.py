@@ -4,6 +4,8 @@ Once this returns, the complaint is durable; whatever happens to Prefect or SMTP
 scheduler will process it. Callers answer 2xx only after it returns.
 """
 
+import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,23 +13,34 @@ from sqlalchemy.orm import Session, sessionmaker
 from flows.clock import Clock
 from flows.event_log import append_event
 from flows.registry import PolicyRegistry
+from models.complaint import Attachment
 from models.db import next_complaint_id
 from models.events import ComplaintDetails, ComplaintReceived
-from models.tables import ComplaintRow
+from models.tables import AttachmentRow, ComplaintRow
 
 NewComplaint = ComplaintDetails
 
 
 def accept_complaint(
-    sessions: sessionmaker[Session], registry: PolicyRegistry, clock: Clock, new: NewComplaint
+    sessions: sessionmaker[Session],
+    registry: PolicyRegistry,
+    clock: Clock,
+    new: NewComplaint,
+    attachments: Sequence[Attachment] = (),
 ) -> str:
-    """Store the complaint under the active policy; return its id (e.g. ``2026-000123``)."""
+    """Store the complaint (and its files) under the active policy; return its id (``2026-000123``)."""
     now: datetime = clock.now()
     with sessions.begin() as session:
-        return store_complaint(session, registry, new, now)
+        return store_complaint(session, registry, new, now, attachments)
 
 
-def store_complaint(session: Session, registry: PolicyRegistry, new: NewComplaint, now: datetime) -> str:
+def store_complaint(
+    session: Session,
+    registry: PolicyRegistry,
+    new: NewComplaint,
+    now: datetime,
+    attachments: Sequence[Attachment] = (),
+) -> str:
     """``accept_complaint`` inside the caller's transaction (email intake records the mail with it)."""
     pinned = registry.active
     if pinned is None:
@@ -48,4 +61,16 @@ def store_complaint(session: Session, registry: PolicyRegistry, new: NewComplain
     session.flush()
     received = ComplaintReceived(complaint=complaint_id, at=now, **new.model_dump())
     append_event(session, received, now)
+    for attachment in attachments:
+        session.add(
+            AttachmentRow(
+                complaint_id=complaint_id,
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                size=len(attachment.content),
+                sha256=hashlib.sha256(attachment.content).hexdigest(),
+                content=attachment.content,
+                created_at=now,
+            )
+        )
     return complaint_id

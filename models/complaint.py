@@ -31,3 +31,13 @@ class Complainant(BaseModel):
 
 # The attributes a policy's `when:` conditions may test, in the order `explain` lists them.
 CONDITION_ATTRIBUTES = ("channel", "category", "severity", "complexity", "department")
+
+
+class Attachment(BaseModel):
+    """A file a complainant sent (web form or email); sizes are capped by intake."""
+
+    model_config = ConfigDict(frozen=True)
+
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    content: bytes

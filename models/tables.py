@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -287,3 +288,22 @@ class InboundMailRow(Base):
     complaint_id: Mapped[str | None] = mapped_column(ForeignKey("complaints.id"), index=True)
     received_at: Mapped[datetime | None]  # the server's INTERNALDATE
     processed_at: Mapped[datetime]
+
+
+class AttachmentRow(Base):
+    """A file sent with a complaint, stored with the complaint in the same transaction.
+
+    Bytes live in the database (capped by intake at 5 MB a file, 10 MB a complaint) so a backup of
+    the database is a backup of the evidence; ``sha256`` lets an auditor check a copy.
+    """
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    filename: Mapped[str] = mapped_column(String)
+    content_type: Mapped[str] = mapped_column(String)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]

@@ -44,6 +44,7 @@ class Attachment:
     name: str
     content_type: str
     size: int
+    content: bytes = b""  # the decoded file, kept only when it is within MAX_ATTACHMENT_BYTES
 
     @property
     def too_large(self) -> bool:
@@ -195,7 +196,9 @@ def _attachments(message: Message, exclude: Message | None) -> list[Attachment]:
         name = part.get_filename()
         if disposition != "attachment" and name is None and part.get_content_maintype() == "text":
             continue  # an alternative or extra text part of the body, not an attachment
-        found.append(Attachment(_file_name(name, part), part.get_content_type(), _size(part)))
+        size = _size(part)
+        content = _content(part) if size <= MAX_ATTACHMENT_BYTES else b""
+        found.append(Attachment(_file_name(name, part), part.get_content_type(), size, content))
     return found
 
 
@@ -214,6 +217,15 @@ def _file_name(name: str | None, part: Message) -> str:
     # Only the last path component, on one line: the name is shown to staff, never used as a path.
     cleaned = single_line(clean_text(name or "")).replace("\\", "/").rsplit("/", 1)[-1]
     return (cleaned or "(unnamed)")[:MAX_NAME_CHARS]
+
+
+def _content(part: Message) -> bytes:
+    if part.get_content_type() == "message/rfc822":
+        try:
+            return part.as_bytes()
+        except Exception:  # a broken attached message is listed without its bytes
+            return b""
+    return _payload(part)
 
 
 def _size(part: Message) -> int:

@@ -21,6 +21,7 @@ from app.web.forms_input import (
     MAX_TEXT,
     Parsed,
     TooLarge,
+    Upload,
     local_input_value,
     parse_public,
     parse_staff,
@@ -28,6 +29,7 @@ from app.web.forms_input import (
 from app.web.forms_status import complaint_of, status_token, status_view
 from app.web.pages import TEXTS, render
 from flows.intake import NewComplaint, accept_complaint
+from models.complaint import Attachment
 
 router = APIRouter(include_in_schema=False)
 Context = Annotated[WebContext, Depends(web_context)]
@@ -72,9 +74,12 @@ async def _read_form(request: Request) -> FormData:
     return await request.form(max_files=MAX_FILES, max_fields=40)
 
 
-def _accept(context: WebContext, new: NewComplaint) -> str:
+def _accept(context: WebContext, new: NewComplaint, uploads: list[Upload] | None = None) -> str:
     runtime = context.runtime
-    complaint_id = accept_complaint(runtime.sessions, runtime.registry, runtime.clock, new)
+    files = [
+        Attachment(filename=u.name, content_type=u.content_type, content=u.content) for u in uploads or []
+    ]
+    complaint_id = accept_complaint(runtime.sessions, runtime.registry, runtime.clock, new, files)
     context.kick()
     return complaint_id
 
@@ -128,7 +133,7 @@ async def submit_public_form(request: Request, context: Context) -> HTMLResponse
             request, context, "complaint_form.html", language, status=422,
             categories=_categories(context), values=parsed.values, errors=parsed.errors, max_text=MAX_TEXT,
         )  # fmt: skip
-    complaint_id = await run_in_threadpool(_accept, context, new)
+    complaint_id = await run_in_threadpool(_accept, context, new, parsed.attachments)
     return _receipt(request, context, language, complaint_id, parsed)
 
 

@@ -1,6 +1,7 @@
 """The HTML forms as a browser-less client sees them: CSRF, honeypot, size and rate limits,
 languages, escaping, and what the status page leaves out."""
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from flows.event_log import load_events
 from flows.runtime import Runtime
 from models.db import migrate
 from models.events import ComplaintReceived
-from models.tables import ComplaintRow
+from models.tables import AttachmentRow, ComplaintRow
 from notifiers.sink import MailSink
 from tests.runtime_support import START, make_runtime
 
@@ -106,6 +107,11 @@ def test_oversize_attachments_are_413(tmp_path: Path, sink: MailSink) -> None:
     assert accepted.status_code == 200
     assert "photo.jpg (2000 bytes)" in accepted.text
     assert _count(runtime) == 1
+    with runtime.sessions() as session:
+        [stored] = session.scalars(select(AttachmentRow)).all()
+    assert (stored.filename, stored.content_type, stored.size) == ("photo.jpg", "image/jpeg", 2000)
+    assert stored.content == small[1]
+    assert stored.sha256 == hashlib.sha256(small[1]).hexdigest()
 
 
 def test_the_public_form_is_rate_limited_per_address(tmp_path: Path, sink: MailSink) -> None:

@@ -22,7 +22,7 @@ from flows.outbox import drain
 from flows.runtime import Runtime, install
 from models.complaint import Channel
 from models.events import ComplaintReceived, StepDone
-from models.tables import ComplaintRow, InboundMailRow, ObligationRow
+from models.tables import AttachmentRow, ComplaintRow, InboundMailRow, ObligationRow
 from notifiers.imap import ImapSession
 from notifiers.sink import MailSink
 from tests.imap_support import ImapServer
@@ -145,9 +145,13 @@ def test_html_only_mail_is_converted_safely_and_attachments_are_listed(
     assert imap_poll.poll_once(mail_runtime) == {"complaint": 2}
     html_only, attached = _received(mail_runtime)
     assert html_only.body == "受付の対応が悪い\n\n二行目\n三行目"
-    assert (
-        attached.body
-        == "see attached\n\n[添付ファイル(保存されていません)]\n- 診断書.pdf (application/pdf, 2.6 KB)"
+    assert attached.body == "see attached\n\n[添付ファイル]\n- 診断書.pdf (application/pdf, 2.6 KB)"
+    with mail_runtime.sessions() as session:
+        [stored] = session.scalars(select(AttachmentRow)).all()
+    assert (stored.complaint_id, stored.filename, stored.content) == (
+        attached.complaint,
+        "診断書.pdf",
+        b"%PDF-1.4 " * 300,
     )
 
 
