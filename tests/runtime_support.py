@@ -1,5 +1,6 @@
 """Building a runtime for tests: real database and SMTP sink, a fake clock, the shipped templates."""
 
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,3 +28,16 @@ def make_runtime(database_url: str, sink: MailSink, clock: FakeClock, policy: Pa
         mail_from="complaints@keieikai.example",
     )
     return install(build_runtime(settings, clock))
+
+
+ACTION_LINK = re.compile(r"https?://[^/\s]+(/a/[A-Za-z0-9_.\-]+)")
+
+
+def action_paths(sink: MailSink, address: str, step: str) -> list[str]:
+    """The ``/a/<token>`` paths in the plain-text emails ``address`` received for ``step``."""
+    found: list[str] = []
+    for mail in sink.messages():
+        if address in mail.envelope_to and mail.message["X-Complaintflow-Step"] == step:
+            body = mail.message.get_body(preferencelist=("plain",))
+            found += ACTION_LINK.findall(str(body.get_content()) if body else "")
+    return found

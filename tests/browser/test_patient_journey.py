@@ -28,11 +28,10 @@ from flows.scheduler import Scheduler
 from models.db import migrate
 from notifiers.sink import MailSink
 from tests.factories import REPO
-from tests.runtime_support import START, make_runtime
+from tests.runtime_support import START, action_paths, make_runtime
 
 POLICY = Path(__file__).parent / "policies" / "web_chain.yaml"
 SHOTS = REPO / "artifacts" / "screenshots"
-LINK = re.compile(r"http://testserver(/a/[A-Za-z0-9_.\-]+)")
 SUPERVISOR = "kobayashi@keieikai.example"  # 小林 院長, supervisor of 渡辺 (reception, the first hearer)
 PATIENT = "patient@example.jp"
 
@@ -87,15 +86,6 @@ def _tick(scheduler: Scheduler) -> int:
         return pool.submit(context.run, asyncio.run, scheduler.tick()).result(timeout=120)
 
 
-def _links(sink: MailSink, address: str, step: str) -> list[str]:
-    found = []
-    for mail in sink.messages():
-        if address in mail.envelope_to and mail.message["X-Complaintflow-Step"] == step:
-            body = mail.message.get_body(preferencelist=("plain",))
-            found += LINK.findall(str(body.get_content()) if body else "")
-    return found
-
-
 def _shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -139,7 +129,7 @@ def test_a_patient_complaint_in_japanese_reaches_the_supervisor_and_moves_on(
 
     # The scheduler runs the complaint through its Prefect flow: the supervisor is asked to report.
     assert _tick(scheduler) == 1
-    [link] = _links(sink, SUPERVISOR, "supervisor_consults_top")
+    [link] = action_paths(sink, SUPERVISOR, "supervisor_consults_top")
     assert any(PATIENT in m.envelope_to for m in sink.messages()), "no receipt email to the patient"
 
     # The supervisor opens the link from the email, chooses the recipient and records the report.
@@ -158,7 +148,7 @@ def test_a_patient_complaint_in_japanese_reaches_the_supervisor_and_moves_on(
     # The next step's email arrives once the report is recorded.
     clock.advance(timedelta(minutes=5))
     assert _tick(scheduler) == 1
-    assert _links(sink, SUPERVISOR, "apology_call"), "the next step's email did not arrive"
+    assert action_paths(sink, SUPERVISOR, "apology_call"), "the next step's email did not arrive"
 
     # The patient's status link shows the step in plain words, and no staff names.
     page.goto(server.url + status_url)

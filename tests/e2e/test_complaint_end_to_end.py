@@ -5,7 +5,6 @@ Prefect flow run) records the violation.
 """
 
 import asyncio
-import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,19 +22,9 @@ from models.tables import ComplaintRow, ViolationRow
 from notifiers.sink import MailSink
 from policies.simulate import simulate
 from tests.factories import REPO
-from tests.runtime_support import START, make_runtime
+from tests.runtime_support import START, action_paths, make_runtime
 
 CHAIN = REPO / "tests" / "e2e" / "policies" / "chain.yaml"
-LINK = re.compile(r"http://testserver(/a/[A-Za-z0-9_.\-]+)")
-
-
-def _links(sink: MailSink, address: str, step: str) -> list[str]:
-    found = []
-    for mail in sink.messages():
-        if address in mail.envelope_to and mail.message["X-Complaintflow-Step"] == step:
-            body = mail.message.get_body(preferencelist=("plain",))
-            found += LINK.findall(str(body.get_content()) if body else "")
-    return found
 
 
 async def _flow_run_names(complaint_id: str) -> list[str]:
@@ -62,7 +51,7 @@ def test_complaint_to_violation_through_prefect(prefect_api: str, tmp_path: Path
     assert asyncio.run(scheduler.tick()) == 1
 
     # The supervisor (佐藤) is asked to consult the top; he follows his link and reports to 伊藤.
-    [link] = _links(sink, "sato@keieikai.example", "supervisor_consults_top")
+    [link] = action_paths(sink, "sato@keieikai.example", "supervisor_consults_top")
     page = web.get(link)
     assert page.status_code == 200
     assert "上司が社長か担当役員へ報告・相談" in page.text
@@ -70,7 +59,7 @@ def test_complaint_to_violation_through_prefect(prefect_api: str, tmp_path: Path
     assert web.post(link, data={"to": "ito"}).status_code == 410  # single use
     clock.advance(timedelta(minutes=5))
     assert asyncio.run(scheduler.tick()) == 1
-    assert _links(sink, "sato@keieikai.example", "apology_call"), "the next step's email did not arrive"
+    assert action_paths(sink, "sato@keieikai.example", "apology_call"), "the next step's email did not arrive"
 
     # Nobody calls the complainant: two hours after the report, the violation is recorded.
     clock.advance(timedelta(hours=2))

@@ -25,8 +25,7 @@ from models.tables import Base, ComplaintRow, ObligationRow, OutboxRow, Violatio
 from notifiers.sink import MailSink
 from notifiers.templates import TemplateStore
 from policies.simulate import simulate
-
-LINK = re.compile(r"http://testserver/a/[A-Za-z0-9_.\-]+")
+from tests.runtime_support import action_paths
 
 
 def _submit(runtime: Runtime, **fields: object) -> str:
@@ -57,13 +56,10 @@ def _mail_to(sink: MailSink, address: str) -> list[str]:
 
 
 def _link_for(sink: MailSink, address: str, step: str = "report_to_supervisor") -> str:
-    for mail in sink.messages():
-        if address in mail.envelope_to and mail.message["X-Complaintflow-Step"] == step:
-            body = mail.message.get_body(preferencelist=("plain",))
-            found = LINK.search(str(body.get_content()) if body else "")
-            if found:
-                return found.group(0).rsplit("/", 1)[1]
-    raise AssertionError(f"no action link mailed to {address}")
+    """The token of the first action link mailed to ``address`` for ``step``."""
+    paths = action_paths(sink, address, step)
+    assert paths, f"no action link mailed to {address}"
+    return paths[0].rsplit("/", 1)[1]
 
 
 def test_a_stored_complaint_gets_its_first_emails_with_action_links(runtime: Runtime, sink: MailSink) -> None:
