@@ -16,8 +16,10 @@ import typer
 from pydantic import ValidationError
 
 from app.timeline import render_timeline
+from flows.audit import verify_events
 from flows.errors import RuntimeProblem
 from flows.settings import SHIPPED_POLICY, Settings, load_settings
+from models.db import make_engine, make_sessions
 from policies.api import prepare, prepare_scenario
 from policies.errors import PolicyInvalid
 from policies.explain import explain_policy
@@ -123,6 +125,22 @@ def serve_command(
 def worker_command(config: ConfigOption = None) -> None:
     """Run only the scheduler (wakes due complaints, sends queued mail) against configured services."""
     asyncio.run(_runtime_entry().run_worker(_settings(config)))
+
+
+audit_app = typer.Typer(no_args_is_help=True, help="Check that the records were not altered.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(config: ConfigOption = None) -> None:
+    """Re-walk the hash-chained event log; exit 1 naming the first row that was edited, deleted or moved."""
+    settings = _settings(config)
+    with make_sessions(make_engine(settings.database))() as session:
+        checked, broken = verify_events(session)
+    if broken is not None:
+        typer.echo(f"BROKEN after {checked} good rows: {broken}")
+        raise typer.Exit(1)
+    typer.echo(f"ok: {checked} event rows, hash chain intact")
 
 
 def _runtime_entry() -> ModuleType:
