@@ -5,9 +5,9 @@ Documented in docs/scenarios.md. Paths are relative to the scenario file; event 
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.events import EVENT_CLASSES, Event
 from models.timeutil import AwareDatetime
@@ -35,9 +35,6 @@ class Scenario(BaseModel):
     org_path: Path | None
     until: datetime
     events: tuple[Event, ...]
-
-
-_EVENT = TypeAdapter(Event)
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -68,7 +65,8 @@ def _event(raw: dict[str, Any], index: int, located: Located, events: list[Event
         known = ", ".join(EVENT_CLASSES)
         return [located.problem(("events", index, "type"), f"unknown event type {kind!r} (use {known})")]
     try:
-        events.append(_EVENT.validate_python(cls.model_validate(raw)))
+        # Validated against its own class so problems are located at the field; it is one of Event.
+        events.append(cast(Event, cls.model_validate(raw)))
     except ValidationError as exc:
         return problems_from(exc, raw, located, ("events", index), cls)
     return []

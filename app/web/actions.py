@@ -10,6 +10,7 @@ from flows.links import LinkRejected
 from flows.runtime import Runtime
 from models.decisions import ObligationStatus
 from models.events import ComplaintReceived, StepDone
+from models.org import Org
 from models.tables import ActionTokenRow, ComplaintRow
 from policies.engine import decide
 
@@ -53,12 +54,13 @@ def describe(runtime: Runtime, session: Session, token: ActionTokenRow, now: dat
         person=token.person,
         person_name=person.name if person else token.person,
         language=person.language if person else pinned.policy.language,
-        targets=tuple((t, _name(pinned.org.person(t), t)) for t in targets),
+        targets=tuple((t, _display_name(pinned.org, t)) for t in targets),
     )
 
 
-def _name(person: object, fallback: str) -> str:
-    return str(getattr(person, "name", fallback))
+def _display_name(org: Org, person_id: str) -> str:
+    person = org.person(person_id)
+    return person.name if person else person_id
 
 
 def record(runtime: Runtime, token: str, to: str | None, note: str | None) -> ActionView:
