@@ -220,8 +220,8 @@ def _status(
 ) -> tuple[ObligationStatus, datetime | None]:
     segment = occ.segments[index]
     if segment.end is not None:
-        # Handed over before the due time: no longer theirs. After it: they missed it first.
-        if segment.end <= occ.due or index != occ.owner_at_due or not occ.missed:
+        # Handed over before the due time: no longer theirs. At or after it: they missed it first.
+        if segment.end < occ.due or index != occ.owner_at_due or not occ.missed:
             return ObligationStatus.HANDED_OVER, segment.end
         return ObligationStatus.OVERDUE, segment.end
     if done_at is not None:

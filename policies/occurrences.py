@@ -47,8 +47,11 @@ class Occurrence:
 
     @property
     def owner_at_due(self) -> int:
-        """Index of the segment that owned the occurrence when it fell due: a violation is theirs."""
-        return max(i for i, s in enumerate(self.segments) if s.start <= self.due or i == 0)
+        """Index of the segment that owned the occurrence when it fell due: a violation is theirs.
+
+        A handover at the very instant of the due time leaves the miss with the person handing over:
+        the new owner never had a moment to act."""
+        return max(i for i, s in enumerate(self.segments) if s.start < self.due or i == 0)
 
     @property
     def missed(self) -> bool:

@@ -264,3 +264,14 @@ def test_defaults_defined_in_terms_of_each_other_fall_back_to_the_owner(tmp_path
     )
     result = decide(looping, ready.org, [received(heard_by=None)], at(120))
     assert [v.actor for v in result.violations] == ["pres"]
+
+
+def test_a_handover_at_the_due_instant_leaves_the_miss_with_the_first_owner(tmp_path: Path) -> None:
+    """R16: the new handler never had a moment to act (found by the violation property)."""
+    steps = [step("respond", actor="handler", within="1h")]
+    ready = make_policy(tmp_path, steps, default_handler="person(amy)")
+    history: list[Event] = [received(), assigned("ben", at(60))]
+    result = decide(ready.policy, ready.org, history, at(120))
+    assert [v.actor for v in result.violations] == ["amy"]
+    overdue = ObligationStatus.OVERDUE
+    assert _status(result, "respond") == [("amy", overdue), ("ben", overdue)]
