@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from flows.decision_log import record_violation
 from flows.email_context import obligation_key, template_context
 from flows.event_log import load_events
 from flows.registry import Pinned
@@ -79,19 +80,20 @@ def _record_violations(
     for violation in decisions.violations:
         if violation.key in known:
             continue
-        session.add(
-            ViolationRow(
-                key=violation.key,
-                complaint_id=complaint_id,
-                step=violation.step,
-                occurrence=violation.occurrence,
-                actor=violation.actor,
-                due_at=violation.due_at,
-                detected_at=now,
-                penalty=violation.penalty,
-                policy_version=pinned.policy.version,
-            )
+        row = ViolationRow(
+            key=violation.key,
+            complaint_id=complaint_id,
+            step=violation.step,
+            occurrence=violation.occurrence,
+            actor=violation.actor,
+            due_at=violation.due_at,
+            detected_at=now,
+            penalty=violation.penalty,
+            policy_version=pinned.policy.version,
+            status="recorded",
         )
+        session.add(row)
+        record_violation(session, row)
 
 
 def _to_send(decisions: Decisions) -> list[Notification]:

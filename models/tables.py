@@ -189,7 +189,8 @@ class ObligationRow(Base):
 
 
 class ViolationRow(Base):
-    """A missed obligation, recorded once per key; ``prev_hash``/``hash`` chain them for auditors."""
+    """A missed obligation, recorded once per key. ``status`` mirrors the latest auditor decision;
+    the decision log (``DecisionLogRow``) holds the hash-chained record of both."""
 
     __tablename__ = "violations"
 
@@ -203,8 +204,6 @@ class ViolationRow(Base):
     penalty: Mapped[str | None] = mapped_column(String)
     policy_version: Mapped[str] = mapped_column(ForeignKey("policy_versions.version"))
     status: Mapped[str] = mapped_column(String, default="recorded", server_default="recorded")
-    prev_hash: Mapped[str] = mapped_column(String, default="", server_default=text("''"))
-    hash: Mapped[str] = mapped_column(String, default="", server_default=text("''"))
 
 
 class OutboxRow(Base):
@@ -307,3 +306,76 @@ class AttachmentRow(Base):
     sha256: Mapped[str] = mapped_column(String)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
+
+
+class AccountRow(Base):
+    """A person who signs in: an admin, an auditor or a staff member (complainants never have one)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String, unique=True)
+    display_name: Mapped[str] = mapped_column(String)
+    role: Mapped[str] = mapped_column(String)  # "admin", "auditor" or "staff"
+    password_hash: Mapped[str] = mapped_column(String)  # argon2id, with its parameters
+    person: Mapped[str | None] = mapped_column(String)  # the org person id a staff account acts as
+    active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+
+
+class WebSessionRow(Base):
+    """A signed-in browser. Only a hash of the cookie's secret is stored, so a leaked table signs no one in."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class ApiTokenRow(Base):
+    """A token for automation, acting with its account's role; stored as a hash, shown once at creation."""
+
+    __tablename__ = "api_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class DecisionLogRow(Base):
+    """The append-only, hash-chained log of decisions: each violation as recorded, every auditor's
+    confirm/dispute/waive with its reason, and every policy activation. Like the event log, each row
+    carries the hash of the row before it (in ``seq`` order)."""
+
+    __tablename__ = "decision_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(
+        String
+    )  # violation_recorded, violation_confirmed, ..., policy_activated
+    subject: Mapped[str] = mapped_column(String, index=True)  # a violation key or a policy version
+    actor: Mapped[str] = mapped_column(String)  # the account's username, or "engine"
+    at: Mapped[datetime]
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON: the facts decided on, the reason
+    prev_hash: Mapped[str] = mapped_column(String)
+    hash: Mapped[str] = mapped_column(String)
+
+
+class PolicyActivationRow(Base):
+    """Which policy version (with which org snapshot) new complaints start under, from when."""
+
+    __tablename__ = "policy_activations"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(ForeignKey("policy_versions.version"))
+    org_hash: Mapped[str] = mapped_column(ForeignKey("org_snapshots.hash"))
+    source: Mapped[str] = mapped_column(Text)  # the policy's YAML text as uploaded, for the diff
+    org_source: Mapped[str | None] = mapped_column(Text)
+    activated_by: Mapped[str] = mapped_column(String)  # a username, or "configuration" at start-up
+    activated_at: Mapped[datetime]

@@ -5,7 +5,17 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from app.web import api, dev_mail, forms, limits, link_pages
+from app.web import (
+    account_pages,
+    api,
+    dashboard_pages,
+    dev_mail,
+    forms,
+    limits,
+    link_pages,
+    policy_pages,
+    violation_pages,
+)
 from app.web.context import WebContext
 from flows.runtime import Runtime
 
@@ -23,5 +33,9 @@ def create_app(
     app.include_router(api.router)
     app.include_router(link_pages.router)
     app.include_router(forms.router)
+    app.include_router(account_pages.router)
+    app.include_router(violation_pages.router)
+    app.include_router(policy_pages.router)
+    app.include_router(dashboard_pages.router)
     app.include_router(dev_mail.router, include_in_schema=False)
     return app

@@ -120,7 +120,7 @@ def test_migrations_build_exactly_the_schema_of_the_tables(database_url: str, en
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_server_default": True})
         assert compare_metadata(context, Base.metadata) == []
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
 
 
 def test_aware_times_come_back_equal_and_in_utc(engine: Engine, sessions: sessionmaker[Session]) -> None:

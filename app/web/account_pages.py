@@ -1,0 +1,5 @@
+"""Sign-in, sign-out and account administration pages."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Policy lifecycle for administrators: upload, check, diff, dry run, activate."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

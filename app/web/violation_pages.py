@@ -1,0 +1,5 @@
+"""The auditors' violation log: list, evidence, rulings, penalties, export."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
