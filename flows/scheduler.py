@@ -12,10 +12,10 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from flows.apply import process_complaint
-from flows.complaint_flow import run_complaint
+from flows.complaint_flow import run_complaints
 from flows.imap_poll import poll_forever
 from flows.outbox import drain
 from flows.runtime import Runtime
@@ -23,6 +23,8 @@ from models.tables import ComplaintRow
 
 log = logging.getLogger("complaintflow.scheduler")
 BATCH = 200
+FLOW_BATCH = 50  # complaints per flow run at most: keeps one run's tags and duration bounded
+LEASE = timedelta(seconds=10)  # a claimed complaint is not claimed again by another worker before this
 MIN_PAUSE = 0.05
 
 
@@ -33,8 +35,8 @@ class Scheduler:
         self._slots = asyncio.Semaphore(concurrency)
         self._running: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._flowing: set[str] = set()
-        self._again: set[str] = set()
+        self._pending: dict[str, dict[str, str]] = {}  # policy id -> {complaint id: version} awaiting a run
+        self._routing: set[str] = set()  # policy ids with a run loop going
         self._failures: dict[str, tuple[int, datetime]] = {}  # complaint -> (failures, retry not before)
         self._kicked = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -47,15 +49,35 @@ class Scheduler:
             self._loop.call_soon_threadsafe(self._kicked.set)
 
     def due(self, now: datetime) -> list[tuple[str, str]]:
-        """(complaint id, policy version) of complaints due now, earliest first."""
+        """Claim the complaints due now, earliest first: (complaint id, policy version) each.
+
+        Claiming moves ``wake_at`` a lease ahead, so another worker polling the same database does not
+        take the same complaint meanwhile; processing sets the real next time. If this worker dies,
+        the lease runs out and another one takes the complaint over."""
         with self.runtime.sessions() as session:
-            rows = session.execute(
+            if session.scalar(select(func.min(ComplaintRow.wake_at))) is None:
+                return []
+        with self.runtime.sessions.begin() as session:
+            query = (
                 select(ComplaintRow.id, ComplaintRow.policy_version)
                 .where(ComplaintRow.wake_at <= now)
                 .order_by(ComplaintRow.wake_at)
                 .limit(BATCH)
             )
-            return [(r[0], r[1]) for r in rows if r[0] not in self._running and not self._held(r[0], now)]
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)  # another worker's claim: leave it
+            rows = [
+                (r[0], r[1])
+                for r in session.execute(query)
+                if r[0] not in self._running and not self._held(r[0], now)
+            ]
+            if rows:
+                session.execute(
+                    update(ComplaintRow)
+                    .where(ComplaintRow.id.in_([r[0] for r in rows]), ComplaintRow.wake_at <= now)
+                    .values(wake_at=now + LEASE)
+                )
+            return rows
 
     def _held(self, complaint_id: str, now: datetime) -> bool:
         failed = self._failures.get(complaint_id)
@@ -69,6 +91,7 @@ class Scheduler:
         """Run every complaint due now and retry queued mail, waiting for all of it (tests use this)."""
         started = await self.start_due()
         await asyncio.gather(*started)
+        await asyncio.gather(*list(self._tasks))  # runs of complaints folded into an earlier batch
         await drain(self.runtime)
         return len(started)
 
@@ -102,24 +125,28 @@ class Scheduler:
         await self._flow_run(complaint_id, version)
 
     async def _flow_run(self, complaint_id: str, version: str) -> None:
-        """The complaint's Prefect run: sends what was queued and re-checks (idempotent). One at a
-        time per complaint; a request arriving meanwhile is folded into one more run after it."""
-        if complaint_id in self._flowing:
-            self._again.add(complaint_id)
+        """Hand the complaint to its policy's Prefect runs: one run in flight per policy, each taking
+        every complaint that became due meanwhile (see complaint_flow for why batches)."""
+        policy_id = self.runtime.registry.policy_id(version)
+        self._pending.setdefault(policy_id, {})[complaint_id] = version
+        if policy_id in self._routing:
             return
-        self._flowing.add(complaint_id)
+        self._routing.add(policy_id)
         try:
-            while True:
-                self._again.discard(complaint_id)
-                async with self._slots:
-                    await run_complaint(complaint_id, self.runtime.registry.policy_id(version), version)
-                if complaint_id not in self._again:
-                    break
-        except Exception:
-            # The queued mail is not lost: the scheduler's own outbox pass sends it after a grace.
-            log.warning("flow run for complaint %s failed; its mail is retried by the outbox", complaint_id)
+            while pending := self._pending.get(policy_id):
+                batch = dict(list(pending.items())[:FLOW_BATCH])
+                for key in batch:
+                    del pending[key]
+                try:
+                    async with self._slots:
+                        await run_complaints(batch, policy_id)
+                except Exception:
+                    # The queued mail is not lost: the scheduler's own outbox pass sends it after a grace.
+                    log.warning(
+                        "a flow run for %d complaint(s) failed; the outbox retries its mail", len(batch)
+                    )
         finally:
-            self._flowing.discard(complaint_id)
+            self._routing.discard(policy_id)
 
     def _failed(self, complaint_id: str) -> None:
         # Leave wake_at as it is: the complaint stays due and is retried, backing off to 30 s.
