@@ -2,8 +2,9 @@
 that became due together.
 
 A run for one complaint is named ``complaint-<id>``; a run for several is named after the first and
-how many more. Every run is tagged ``complaint:<id>`` for each complaint it handled, plus the policy and
-its version, so an operator finds a complaint's whole history in the Prefect UI by its tag.
+how many more. Every run is tagged ``complaint:<id>`` for each complaint it handled, plus the policy,
+its version and the worker process, so an operator finds a complaint's whole history in the Prefect UI
+by its tag.
 
 Why batches: a flow run costs ~0.18–0.25 s of Prefect API calls on this machine however little it
 does, and the SQLite-backed server answers 503 when several runs write at once. One run per complaint
@@ -16,6 +17,8 @@ costs several more API calls per run, which measured here doubled a run's cost.
 """
 
 import asyncio
+import os
+import socket
 from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
@@ -26,6 +29,9 @@ from prefect.runtime import flow_run
 from flows.apply import process_complaint
 from flows.outbox import drain
 from flows.runtime import current
+
+# Which process ran a flow run: with several workers, an operator (and the scale-out test) can tell.
+WORKER = f"worker:{socket.gethostname()}:{os.getpid()}"
 
 
 async def _handle(complaint_ids: list[str]) -> dict[str, datetime | None]:
@@ -71,7 +77,7 @@ def flow_for(policy_id: str) -> ComplaintFlow:
 async def run_complaints(complaints: dict[str, str], policy_id: str) -> dict[str, datetime | None]:
     """One flow run for these complaints ({id: policy version}); returns each one's next wake-up."""
     labels = [f"complaint:{c}" for c in complaints]
-    labels += [f"policy:{policy_id}", *sorted({f"version:{v}" for v in complaints.values()})]
+    labels += [f"policy:{policy_id}", *sorted({f"version:{v}" for v in complaints.values()}), WORKER]
     with tags(*labels):
         result = await flow_for(policy_id)(list(complaints))
     return result if isinstance(result, dict) else {}
