@@ -8,6 +8,7 @@ loopback. ``worker`` runs only the scheduler against configured services (scale-
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +19,7 @@ from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_LEVEL, temporary_s
 from app.demo import play_demo
 from app.prefect_server import PrefectServer, start_prefect_server
 from app.web.application import create_app
+from flows.accounts import Role, create_account, find_account
 from flows.clock import SystemClock
 from flows.runtime import Runtime, build_runtime, install
 from flows.scheduler import Scheduler
@@ -49,6 +51,32 @@ async def _prefect(settings: Settings) -> AsyncIterator[str]:
     finally:
         if server is not None:
             server.stop()
+
+
+def dev_accounts(runtime: Runtime) -> list[tuple[str, str]]:
+    """Dev mode only: accounts ``admin``, ``auditor`` and ``staff`` if absent, with random passwords
+    (returned once, to print). Outside dev mode nothing is created: ``complaintflow accounts add``."""
+    created: list[tuple[str, str]] = []
+    with runtime.sessions.begin() as session:
+        for role in Role:
+            if find_account(session, role.value) is None:
+                password = secrets.token_urlsafe(12)
+                create_account(
+                    session, username=role.value, password=password, role=role,
+                    display_name=f"Dev {role.value}", now=runtime.clock.now(),
+                )  # fmt: skip
+                created.append((role.value, password))
+    return created
+
+
+def print_dev_accounts(base: str, created: list[tuple[str, str]]) -> None:
+    if created:
+        print(f"  sign in:       {base}/login  (new dev accounts, passwords shown only now)")
+        for username, password in created:
+            print(f"                 {username:<8} {password}")
+    else:
+        print(f"  sign in:       {base}/login  as admin, auditor or staff (printed when first created;")
+        print("                 `complaintflow accounts password USERNAME` sets a new one)")
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -99,12 +127,8 @@ async def _serve(
     scheduler = Scheduler(
         runtime, poll_seconds=settings.scheduler_poll_seconds, concurrency=settings.run_concurrency
     )
-    app = create_app(
-        runtime,
-        kick=scheduler.kick,
-        api_token=settings.api_token.get_secret_value() if settings.api_token else None,
-        mail_store=sink.store if sink else None,
-    )
+    app = create_app(runtime, kick=scheduler.kick, mail_store=sink.store if sink else None)
+    new_accounts = dev_accounts(runtime) if settings.dev else []
     config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning")
     server = EmbeddedServer(config)
     base = f"http://{settings.http_host}:{settings.http_port}"
@@ -114,7 +138,10 @@ async def _serve(
     print(f"  Prefect UI:    {prefect_url.removesuffix('/api')}")
     if sink is not None:
         print(f"  captured mail: {base}/dev/mail  (SMTP sink on {settings.smtp_host}:{sink.port})")
-    print(f"  database:      {settings.database}", flush=True)
+    print(f"  database:      {settings.database}")
+    if settings.dev:
+        print_dev_accounts(base, new_accounts)
+    sys.stdout.flush()
     tasks = [asyncio.create_task(scheduler.run_forever(stop)), asyncio.create_task(server.serve())]
     if demo:
         tasks.append(asyncio.create_task(play_demo(base, sink, stop)))

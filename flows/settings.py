@@ -2,7 +2,8 @@
 optional TOML file (``COMPLAINTFLOW_CONFIG`` or ``--config``); the environment wins over the file.
 
 Outside dev mode a missing or short secret key is a startup error: links signed with a guessable
-key would let anyone record steps.
+key would let anyone record steps. There is no API token setting: API clients use per-account tokens
+(``complaintflow accounts token``), and no account or password has a default outside dev mode.
 """
 
 import os
@@ -39,7 +40,6 @@ class Settings(BaseSettings):
     policy_path: Path = SHIPPED_POLICY
     org_path: Path | None = None
     secret_key: SecretStr | None = None
-    api_token: SecretStr | None = None
     base_url: str = "http://127.0.0.1:8000"
     http_host: str = "127.0.0.1"
     http_port: int = 8000

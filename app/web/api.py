@@ -1,20 +1,21 @@
 """The JSON API: create complaints, record actions on steps, read timelines and violations.
 
 Every state change is committed before the 2xx; then the scheduler is kicked so the flow runs at once.
-Reads and actions need the API token as a bearer token (roles come with the access-control issue).
+Creating a complaint is public intake, like the web form. Everything else needs an account: an API
+token as ``Authorization: Bearer`` or a signed-in browser's session (see ``app.web.auth``), with a role
+the route lets in; no credentials is 401, the wrong role 403.
 """
 
-import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.web import api_queries
 from app.web.api_checks import check_new_complaint
 from app.web.api_models import Created, Problem, Recorded, Timeline, ViolationPage
+from app.web.auth import Role, api_user
 from app.web.context import WebContext, web_context
 from flows.event_log import append_event
 from flows.intake import NewComplaint, accept_complaint
@@ -24,11 +25,16 @@ from models.tables import ComplaintRow, ViolationRow
 router = APIRouter()
 Context = Annotated[WebContext, Depends(web_context)]
 ComplaintId = Annotated[str, Path(min_length=1, max_length=64)]
-# auto_error=False: a missing token is answered by require_token, with the same 403 as a wrong one.
-_bearer = HTTPBearer(auto_error=False, description="the API token")
+# Who may do what (roles are not a hierarchy). Dependencies so the check runs before any lookup.
+RECORDERS = [Depends(api_user(Role.STAFF, Role.ADMIN))]
+TIMELINE_READERS = [Depends(api_user(Role.STAFF, Role.AUDITOR, Role.ADMIN))]
+VIOLATION_READERS = [Depends(api_user(Role.AUDITOR, Role.ADMIN))]
 
 Responses = dict[int | str, dict[str, Any]]
-FORBIDDEN: Responses = {403: {"model": Problem, "description": "no valid API token"}}
+FORBIDDEN: Responses = {
+    401: {"model": Problem, "description": "no valid API token or session"},
+    403: {"model": Problem, "description": "the account's role may not do this"},
+}
 UNKNOWN: Responses = {404: {"model": Problem, "description": "unknown complaint"}}
 TOO_LARGE: Responses = {413: {"model": Problem, "description": "request body too large"}}
 
@@ -40,16 +46,6 @@ class ActionIn(BaseModel):
     by: str = Field(min_length=1, max_length=64)
     to: str | None = Field(default=None, max_length=64)
     note: str | None = Field(default=None, max_length=2000)
-
-
-def require_token(
-    context: Context, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> None:
-    token = context.api_token
-    given = credentials.credentials if credentials is not None else ""
-    # Constant-time comparison: the token must not leak through response timing.
-    if token is None or not hmac.compare_digest(given.encode(), token.encode()):
-        raise HTTPException(status_code=403, detail="a valid API token is required")
 
 
 @router.get("/healthz")
@@ -72,7 +68,7 @@ def create_complaint(new: NewComplaint, context: Context) -> Created:
     "/api/complaints/{complaint_id}/actions",
     status_code=202,
     response_model=Recorded,
-    dependencies=[Depends(require_token)],
+    dependencies=RECORDERS,
     responses=FORBIDDEN | UNKNOWN | TOO_LARGE,
 )
 def record_action(complaint_id: ComplaintId, action: ActionIn, context: Context) -> Recorded:
@@ -90,7 +86,7 @@ def record_action(complaint_id: ComplaintId, action: ActionIn, context: Context)
 @router.get(
     "/api/complaints/{complaint_id}/timeline",
     response_model=Timeline,
-    dependencies=[Depends(require_token)],
+    dependencies=TIMELINE_READERS,
     responses=FORBIDDEN | UNKNOWN,
 )
 def read_timeline(complaint_id: ComplaintId, context: Context) -> Timeline:
@@ -105,7 +101,7 @@ def read_timeline(complaint_id: ComplaintId, context: Context) -> Timeline:
 @router.get(
     "/api/violations",
     response_model=ViolationPage,
-    dependencies=[Depends(require_token)],
+    dependencies=VIOLATION_READERS,
     responses=FORBIDDEN,
 )
 def list_violations(

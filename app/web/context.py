@@ -13,7 +13,6 @@ from flows.runtime import Runtime
 class WebContext:
     runtime: Runtime
     kick: Callable[[], None]  # tell the scheduler something was recorded (thread-safe)
-    api_token: str | None
     mail_store: Path | None
 
 

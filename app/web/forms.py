@@ -1,5 +1,7 @@
 """HTML forms: the public complaint form, the staff form for phone/desk complaints, the status page.
 
+The staff form needs a signed-in staff or admin account; the public form and status page need none.
+
 Order of checks on a public POST: rate limit (429), size (413), CSRF (403), honeypot (looks
 accepted, stores nothing), then the fields (422 with the form again). Complaint text and contact
 details are never logged.
@@ -14,6 +16,7 @@ from starlette.datastructures import FormData
 
 from app.web import forms_guard as guard
 from app.web import i18n
+from app.web.auth import Principal, Role, page_user
 from app.web.context import WebContext, web_context
 from app.web.forms_input import (
     MAX_FILES,
@@ -33,6 +36,7 @@ from models.complaint import Attachment
 
 router = APIRouter(include_in_schema=False)
 Context = Annotated[WebContext, Depends(web_context)]
+Staff = Annotated[Principal, Depends(page_user(Role.STAFF, Role.ADMIN))]
 HONEYPOT = "website"  # a field bots fill in and people never see
 
 
@@ -85,7 +89,13 @@ def _accept(context: WebContext, new: NewComplaint, uploads: list[Upload] | None
 
 
 def _receipt(
-    request: Request, context: WebContext, language: str, complaint_id: str, parsed: Parsed
+    request: Request,
+    context: WebContext,
+    language: str,
+    complaint_id: str,
+    parsed: Parsed,
+    *,
+    user: Principal | None = None,
 ) -> HTMLResponse:
     path = f"/status/{status_token(context.runtime.links.secret, complaint_id)}"
     return _page(
@@ -98,6 +108,7 @@ def _receipt(
         status_url=str(request.base_url).rstrip("/") + path,
         values=parsed.values,
         attachments=parsed.attachments,
+        user=user,
     )
 
 
@@ -143,36 +154,46 @@ def _text_of(form: FormData, name: str) -> str:
 
 
 # --- the staff form --------------------------------------------------------------------------------
-# No authentication yet: staff sign-in arrives with issue 5, and until then this form must only be
-# reachable from the clinic's network (reverse proxy). It is not protected here, and not pretended to be.
 
 
 def _staff_page(
-    request: Request, context: WebContext, language: str, parsed: Parsed | None, status: int = 200
+    request: Request,
+    context: WebContext,
+    user: Principal,
+    language: str,
+    parsed: Parsed | None,
+    *,
+    status: int = 200,
 ) -> HTMLResponse:
     runtime = context.runtime
     pinned = runtime.registry.active
     zone = pinned.policy.calendar.zone if pinned else None
     people = tuple((p.id, p.name) for p in pinned.org.people) if pinned else ()
-    values = (
-        parsed.values
-        if parsed
-        else {"heard_at": local_input_value(runtime.clock.now(), zone) if zone else ""}
-    )
+    values = parsed.values if parsed else _staff_defaults(context, user)
     return _page(
-        request, context, "staff_form.html", language, status=status,
+        request, context, "staff_form.html", language, status=status, user=user,
         categories=_categories(context), people=people, zone=str(zone),
         values=values, errors=parsed.errors if parsed else {}, max_text=MAX_TEXT,
     )  # fmt: skip
 
 
+def _staff_defaults(context: WebContext, user: Principal) -> dict[str, str]:
+    """Now as "when it was heard", and the signed-in staff member as "who heard it" if linked to one."""
+    pinned = context.runtime.registry.active
+    zone = pinned.policy.calendar.zone if pinned else None
+    values = {"heard_at": local_input_value(context.runtime.clock.now(), zone) if zone else ""}
+    if pinned and user.person in {p.id for p in pinned.org.people}:
+        values["heard_by"] = user.person or ""
+    return values
+
+
 @router.get("/staff/complaints/new", response_class=HTMLResponse)
-def staff_form(request: Request, context: Context) -> HTMLResponse:
-    return _staff_page(request, context, _language(request, context), None)
+def staff_form(request: Request, context: Context, user: Staff) -> HTMLResponse:
+    return _staff_page(request, context, user, _language(request, context), None)
 
 
 @router.post("/staff/complaints/new", response_class=HTMLResponse)
-async def submit_staff_form(request: Request, context: Context) -> HTMLResponse:
+async def submit_staff_form(request: Request, context: Context, user: Staff) -> HTMLResponse:
     language = _language(request, context)
     runtime = context.runtime
     pinned = runtime.registry.active
@@ -189,9 +210,9 @@ async def submit_staff_form(request: Request, context: Context) -> HTMLResponse:
         form, pinned.policy.categories, people, pinned.policy.calendar.zone, runtime.clock.now()
     )
     if new is None:
-        return _staff_page(request, context, language, parsed, status=422)
+        return _staff_page(request, context, user, language, parsed, status=422)
     complaint_id = await run_in_threadpool(_accept, context, new)
-    return _receipt(request, context, language, complaint_id, parsed)
+    return _receipt(request, context, language, complaint_id, parsed, user=user)
 
 
 # --- the status page -------------------------------------------------------------------------------

@@ -16,9 +16,9 @@ from models.db import migrate
 from models.events import ComplaintReceived
 from models.tables import AttachmentRow, ComplaintRow
 from notifiers.sink import MailSink
+from tests.app.auth_support import api_token, make_account, sign_in
 from tests.runtime_support import START, make_runtime
 
-TOKEN = "t" * 40
 FORM = "/complaints/new"
 STAFF_FORM = "/staff/complaints/new"
 HOSTILE = "<script>alert('x')</script>"
@@ -28,7 +28,7 @@ def _setup(tmp_path: Path, sink: MailSink) -> tuple[TestClient, Runtime]:
     url = f"sqlite:///{tmp_path / 'forms.db'}"
     migrate(url)
     runtime = make_runtime(url, sink, FakeClock(START))
-    return TestClient(create_app(runtime, api_token=TOKEN)), runtime
+    return TestClient(create_app(runtime)), runtime
 
 
 def _csrf(web: TestClient, path: str = FORM) -> str:
@@ -84,6 +84,7 @@ def test_post_without_a_valid_csrf_token_is_403(tmp_path: Path, sink: MailSink) 
     # A valid token from another browser (no matching cookie) does not help a forger.
     web.cookies.clear()
     assert web.post(FORM, data={"csrf_token": token, "body": "x", "consent": "yes"}).status_code == 403
+    sign_in(web, runtime, "staff")
     assert web.post(STAFF_FORM, data={"body": "x"}).status_code == 403
     assert _count(runtime) == 0
 
@@ -149,7 +150,8 @@ def test_languages_follow_accept_language_and_lang_is_remembered(tmp_path: Path,
 
 
 def test_every_input_has_a_label(tmp_path: Path, sink: MailSink) -> None:
-    web, _ = _setup(tmp_path, sink)
+    web, runtime = _setup(tmp_path, sink)
+    sign_in(web, runtime, "staff")
     for path in (FORM, STAFF_FORM):
         page = web.get(path).text
         ids = set(re.findall(r'<(?:input|select|textarea) id="([^"]+)"', page))
@@ -159,7 +161,7 @@ def test_every_input_has_a_label(tmp_path: Path, sink: MailSink) -> None:
 
 
 def test_script_in_the_text_is_escaped_and_status_names_no_staff(tmp_path: Path, sink: MailSink) -> None:
-    web, _ = _setup(tmp_path, sink)
+    web, runtime = _setup(tmp_path, sink)
     receipt = _submit(web, subject=HOSTILE, body=HOSTILE)
     assert HOSTILE not in receipt
     assert "&lt;script&gt;" in receipt
@@ -168,7 +170,7 @@ def test_script_in_the_text_is_escaped_and_status_names_no_staff(tmp_path: Path,
     assert complaint
     assert status
     action = {"step": "report_to_supervisor", "by": "watanabe", "to": "kobayashi", "note": "院長に口頭で報告"}
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    headers = {"Authorization": f"Bearer {api_token(runtime, 'staff')}"}
     assert (
         web.post(f"/api/complaints/{complaint.group(1)}/actions", json=action, headers=headers).status_code
         == 202
@@ -182,6 +184,7 @@ def test_script_in_the_text_is_escaped_and_status_names_no_staff(tmp_path: Path,
 
 def test_staff_log_a_phone_complaint_heard_at_a_local_time(tmp_path: Path, sink: MailSink) -> None:
     web, runtime = _setup(tmp_path, sink)
+    sign_in(web, runtime, "staff")
     form = web.get(STAFF_FORM).text
     assert 'value="2026-04-01T10:00"' in form  # now, in the policy's time zone
     data = {
@@ -205,3 +208,32 @@ def test_staff_log_a_phone_complaint_heard_at_a_local_time(tmp_path: Path, sink:
     assert received.heard_at == START.replace(hour=9, minute=30)  # START is 10:00 Asia/Tokyo
     bad = web.post(STAFF_FORM, data=data | {"heard_by": "nobody", "heard_at": "2027-01-01T00:00"})
     assert bad.status_code == 422
+
+
+def test_the_staff_form_needs_a_staff_or_admin_account(tmp_path: Path, sink: MailSink) -> None:
+    web, runtime = _setup(tmp_path, sink)
+    anonymous = web.get(STAFF_FORM, follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=/staff/complaints/new"
+    assert web.post(STAFF_FORM, data={"body": "x"}, follow_redirects=False).status_code == 303
+    sign_in(web, runtime, "auditor")
+    assert web.get(STAFF_FORM).status_code == 403
+    assert web.post(STAFF_FORM, data={"body": "x"}).status_code == 403
+    admin = TestClient(web.app)
+    sign_in(admin, runtime, "admin")
+    assert admin.get(STAFF_FORM).status_code == 200
+    assert _count(runtime) == 0
+
+
+def test_a_staff_account_linked_to_a_person_is_preselected_as_the_hearer(
+    tmp_path: Path, sink: MailSink
+) -> None:
+    web, runtime = _setup(tmp_path, sink)
+    make_account(runtime, "staff", "tanaka-desk", person="tanaka")
+    sign_in(web, runtime, "staff", "tanaka-desk")
+    form = web.get(STAFF_FORM).text
+    assert re.search(r'<option value="tanaka" selected>', form)
+    assert 'id="signed-in-user">Test staff<' in form  # the navigation says who is signed in
+    unlinked = TestClient(web.app)
+    sign_in(unlinked, runtime, "staff")
+    assert " selected>" not in unlinked.get(STAFF_FORM).text.split('id="heard_by"')[1].split("</select>")[0]

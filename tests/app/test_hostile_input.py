@@ -42,7 +42,7 @@ def runtime(tmp_path: Path, sink: MailSink) -> Runtime:
 
 @pytest.fixture
 def web(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime, api_token="h" * 40)) as client:
+    with TestClient(create_app(runtime)) as client:
         yield client
 
 

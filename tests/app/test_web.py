@@ -12,18 +12,20 @@ from flows.clock import FakeClock
 from flows.outbox import drain
 from models.db import migrate
 from notifiers.sink import MailSink
+from tests.app.auth_support import api_token
 from tests.runtime_support import START, make_runtime
-
-TOKEN = "t" * 40
-
-
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def _client(url: str, sink: MailSink, clock: FakeClock | None = None) -> TestClient:
     migrate(url)
     runtime = make_runtime(url, sink, clock or FakeClock(START))
-    return TestClient(create_app(runtime, api_token=TOKEN))
+    return TestClient(create_app(runtime))
+
+
+def _auth(web: TestClient, role: str) -> dict[str, str]:
+    """Bearer headers of a new account with ``role`` in the app's database."""
+    runtime = web.app.state.context.runtime  # type: ignore[attr-defined]
+    return {"Authorization": f"Bearer {api_token(runtime, role)}"}
 
 
 def _enforce(web: TestClient, complaint_id: str) -> None:
@@ -45,14 +47,18 @@ def test_complaints_are_created_and_bad_input_is_422(tmp_path: Path, sink: MailS
     assert ("body", "surprise") in fields
 
 
-def test_recording_an_action_needs_the_api_token_and_a_known_complaint(
+def test_recording_an_action_needs_a_staff_token_and_a_known_complaint(
     tmp_path: Path, sink: MailSink
 ) -> None:
     web = _client(f"sqlite:///{tmp_path}/w.db", sink)
     complaint = web.post("/api/complaints", json={"channel": "phone", "heard_by": "tanaka"}).json()["id"]
     action = {"step": "report_to_supervisor", "by": "tanaka", "to": "sato"}
-    assert web.post(f"/api/complaints/{complaint}/actions", json=action).status_code == 403
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    assert web.post(f"/api/complaints/{complaint}/actions", json=action).status_code == 401
+    bad = {"Authorization": "Bearer cf_not-a-token"}
+    assert web.post(f"/api/complaints/{complaint}/actions", json=action, headers=bad).status_code == 401
+    auditor = _auth(web, "auditor")
+    assert web.post(f"/api/complaints/{complaint}/actions", json=action, headers=auditor).status_code == 403
+    headers = _auth(web, "staff")
     assert web.post("/api/complaints/1999-000001/actions", json=action, headers=headers).status_code == 404
     recorded = web.post(f"/api/complaints/{complaint}/actions", json=action, headers=headers)
     assert recorded.status_code == 202
@@ -91,13 +97,16 @@ def test_the_timeline_shows_facts_but_no_text_or_addresses(tmp_path: Path, sink:
     complaint = web.post("/api/complaints", json=new).json()["id"]
     _enforce(web, complaint)
     action = {"step": "report_to_supervisor", "by": "tanaka", "to": "sato", "note": "private note"}
-    web.post(f"/api/complaints/{complaint}/actions", json=action, headers=AUTH)
+    assert web.post(
+        f"/api/complaints/{complaint}/actions", json=action, headers=_auth(web, "staff")
+    ).is_success
+    auditor = _auth(web, "auditor")
     clock.advance(timedelta(days=30))
     _enforce(web, complaint)
 
-    assert web.get(f"/api/complaints/{complaint}/timeline").status_code == 403
-    assert web.get("/api/complaints/1999-000001/timeline", headers=AUTH).status_code == 404
-    response = web.get(f"/api/complaints/{complaint}/timeline", headers=AUTH)
+    assert web.get(f"/api/complaints/{complaint}/timeline").status_code == 401
+    assert web.get("/api/complaints/1999-000001/timeline", headers=auditor).status_code == 404
+    response = web.get(f"/api/complaints/{complaint}/timeline", headers=auditor)
     assert response.status_code == 200
     timeline = response.json()
     assert [e["type"] for e in timeline["events"]] == ["complaint_received", "step_done"]
@@ -121,8 +130,10 @@ def test_violations_are_filtered_and_paged(tmp_path: Path, sink: MailSink) -> No
     clock.advance(timedelta(days=30))
     for complaint in ids:
         _enforce(web, complaint)
-    assert web.get("/api/violations").status_code == 403
-    everything = web.get("/api/violations", params={"limit": 500}, headers=AUTH).json()
+    assert web.get("/api/violations").status_code == 401
+    assert web.get("/api/violations", headers=_auth(web, "staff")).status_code == 403
+    reader = _auth(web, "auditor")
+    everything = web.get("/api/violations", params={"limit": 500}, headers=reader).json()
     assert everything["next"] is None
     total = everything["items"]
     assert len(total) >= 3
@@ -131,7 +142,7 @@ def test_violations_are_filtered_and_paged(tmp_path: Path, sink: MailSink) -> No
     after: str | None = None
     while True:
         params: dict[str, str | int] = {"limit": 2} | ({"after": after} if after else {})
-        page = web.get("/api/violations", params=params, headers=AUTH).json()
+        page = web.get("/api/violations", params=params, headers=reader).json()
         seen += [v["key"] for v in page["items"]]
         after = page["next"]
         if after is None:
@@ -139,16 +150,18 @@ def test_violations_are_filtered_and_paged(tmp_path: Path, sink: MailSink) -> No
     assert seen == [v["key"] for v in total]
 
     step = total[0]["step"]
-    only = web.get("/api/violations", params={"step": step, "actor": total[0]["actor"]}, headers=AUTH).json()
+    only = web.get(
+        "/api/violations", params={"step": step, "actor": total[0]["actor"]}, headers=reader
+    ).json()
     assert only["items"]
     assert all(v["step"] == step for v in only["items"])
     later = (clock.now() + timedelta(seconds=1)).isoformat()
-    assert web.get("/api/violations", params={"since": later}, headers=AUTH).json()["items"] == []
-    assert len(web.get("/api/violations", params={"until": later}, headers=AUTH).json()["items"]) == len(
+    assert web.get("/api/violations", params={"since": later}, headers=reader).json()["items"] == []
+    assert len(web.get("/api/violations", params={"until": later}, headers=reader).json()["items"]) == len(
         total
     )
     assert (
-        web.get("/api/violations", params={"since": "2026-04-01T10:00:00"}, headers=AUTH).status_code == 422
+        web.get("/api/violations", params={"since": "2026-04-01T10:00:00"}, headers=reader).status_code == 422
     )
-    assert web.get("/api/violations", params={"limit": 501}, headers=AUTH).status_code == 422
-    assert web.get("/api/violations", params={"after": "no-such-key"}, headers=AUTH).status_code == 422
+    assert web.get("/api/violations", params={"limit": 501}, headers=reader).status_code == 422
+    assert web.get("/api/violations", params={"after": "no-such-key"}, headers=reader).status_code == 422
