@@ -42,9 +42,9 @@ def store_complaint(
     attachments: Sequence[Attachment] = (),
 ) -> str:
     """``accept_complaint`` inside the caller's transaction (email intake records the mail with it)."""
-    pinned = registry.active
-    if pinned is None:
-        raise RuntimeError("no active policy: call PolicyRegistry.activate first")
+    # The latest activation in the database, not this process's memory: an administrator may have
+    # activated a new version through another process.
+    pinned = registry.current(session)
     # Numbered by the year where the organisation is, not by the UTC year.
     complaint_id = next_complaint_id(session, now.astimezone(pinned.policy.calendar.zone).year)
     session.add(

@@ -1,7 +1,8 @@
 """Everything a flow run needs, built once per process (database, policies, templates, links, SMTP).
 
 Prefect flow parameters must be serialisable, so flows receive only a complaint id and find the
-process's runtime here.
+process's runtime here. At start-up the configured policy file is activated unless it was activated
+before and an administrator activated another version since (``PolicyRegistry.start_up``).
 """
 
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class Runtime:
     mail_from: str
     base_url: str
     imap: ImapSettings | None = None  # email intake's mailbox; None: intake is off
+    policies_dir: Path | None = None  # where administrators' policy files live (server paths, orgs)
 
 
 _current: Runtime | None = None
@@ -49,11 +51,11 @@ def current() -> Runtime:
 
 
 def build_runtime(settings: Settings, clock: Clock) -> Runtime:
-    """Migrate the database, activate the configured policy and wire the parts together."""
+    """Migrate the database, activate the configured policy (start-up rule) and wire the parts together."""
     migrate(settings.database)
     sessions = make_sessions(make_engine(settings.database))
-    registry = PolicyRegistry(sessions)
-    registry.activate(settings.policy_path, settings.org_path)
+    registry = PolicyRegistry(sessions, clock=clock)
+    registry.start_up(settings.policy_path, settings.org_path)
     folder = registry.templates or Path(settings.policy_path).parent / "templates"
     return Runtime(
         sessions=sessions,
@@ -75,4 +77,5 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
         mail_from=settings.mail_from,
         base_url=settings.base_url,
         imap=settings.imap_settings(),
+        policies_dir=Path(settings.policy_path).resolve().parent,
     )
