@@ -22,7 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 KB = 1024
 MB = 1024 * KB
-DEFAULT_LIMITS: Mapping[str, int] = {"/": 64 * KB, "/complaints/new": 12 * MB}
+# Policy uploads carry the candidate (policy + org, 256 KB each at most) in every step of the review.
+DEFAULT_LIMITS: Mapping[str, int] = {"/": 64 * KB, "/complaints/new": 12 * MB, "/admin/policies": 1 * MB}
 
 
 def install(app: FastAPI, limits: Mapping[str, int] = DEFAULT_LIMITS) -> None:
