@@ -8,8 +8,6 @@ import asyncio
 import importlib
 import json
 import os
-import sys
-from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated
@@ -17,12 +15,12 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from app.cli_accounts import accounts_app
+from app.cli_policy import register as register_policy_lifecycle
+from app.cli_violations import audit_app, violations_app
 from app.timeline import render_timeline
-from flows.audit import verify_events
 from flows.errors import RuntimeProblem
 from flows.settings import SHIPPED_POLICY, Settings, load_settings
-from flows.violation_export import ViolationFilter, iter_violations, write_csv, write_json
-from models.db import make_engine, make_sessions
 from policies.api import prepare, prepare_scenario
 from policies.errors import PolicyInvalid
 from policies.explain import explain_policy
@@ -75,6 +73,9 @@ def explain(path: ExistingFile) -> None:
         typer.echo(str(exc))
         raise typer.Exit(1) from exc
     typer.echo(explain_policy(ready))
+
+
+register_policy_lifecycle(policy_app)  # diff, dry-run, activate
 
 
 @app.command("simulate")
@@ -130,86 +131,9 @@ def worker_command(config: ConfigOption = None) -> None:
     asyncio.run(_runtime_entry().run_worker(_settings(config)))
 
 
-audit_app = typer.Typer(no_args_is_help=True, help="Check that the records were not altered.")
 app.add_typer(audit_app, name="audit")
-
-
-@audit_app.command("verify")
-def audit_verify(config: ConfigOption = None) -> None:
-    """Re-walk the hash-chained event log; exit 1 naming the first row that was edited, deleted or moved."""
-    settings = _settings(config)
-    with make_sessions(make_engine(settings.database))() as session:
-        checked, broken = verify_events(session)
-    if broken is not None:
-        typer.echo(f"BROKEN after {checked} good rows: {broken}")
-        raise typer.Exit(1)
-    typer.echo(f"ok: {checked} event rows, hash chain intact")
-
-
-violations_app = typer.Typer(no_args_is_help=True, help="Read and export the violation log.")
 app.add_typer(violations_app, name="violations")
-Since = Annotated[datetime | None, typer.Option(help="Detected at or after (ISO-8601 with offset).")]
-Until = Annotated[datetime | None, typer.Option(help="Detected before (ISO-8601 with offset).")]
-
-
-def _filter(
-    actor: str | None, step: str | None, since: datetime | None, until: datetime | None
-) -> ViolationFilter:
-    for moment in (since, until):
-        if moment is not None and moment.tzinfo is None:
-            typer.echo(
-                "complaintflow: --since/--until need a UTC offset, e.g. 2026-04-01T00:00:00+09:00", err=True
-            )
-            raise typer.Exit(2)
-    return ViolationFilter(actor=actor, step=step, since=since, until=until)
-
-
-@violations_app.command("list")
-def violations_list(
-    config: ConfigOption = None,
-    actor: Annotated[str | None, typer.Option()] = None,
-    step: Annotated[str | None, typer.Option()] = None,
-    since: Since = None,
-    until: Until = None,
-) -> None:
-    """One line per violation: when detected, who, which step, due when, penalty."""
-    settings = _settings(config)
-    with make_sessions(make_engine(settings.database))() as session:
-        for v in iter_violations(session, _filter(actor, step, since, until)):
-            when, penalty = v["detected_at"], v["penalty"] or "-"
-            typer.echo(f"{when}  {v['actor']:<16} {v['step']:<28} due {v['due_at']}  {penalty}  {v['key']}")
-
-
-@violations_app.command("show")
-def violations_show(key: str, config: ConfigOption = None) -> None:
-    """Everything recorded for one violation (by its key), as JSON."""
-    settings = _settings(config)
-    with make_sessions(make_engine(settings.database))() as session:
-        found = next((v for v in iter_violations(session, ViolationFilter()) if v["key"] == key), None)
-    if found is None:
-        typer.echo(f"no violation with key {key!r}", err=True)
-        raise typer.Exit(1)
-    typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
-
-
-@violations_app.command("export")
-def violations_export(
-    *,
-    config: ConfigOption = None,
-    format_: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
-    actor: Annotated[str | None, typer.Option()] = None,
-    step: Annotated[str | None, typer.Option()] = None,
-    since: Since = None,
-    until: Until = None,
-) -> None:
-    """Stream the (filtered) violation log to standard output as CSV or a JSON array."""
-    if format_ not in {"csv", "json"}:
-        typer.echo("complaintflow: --format must be csv or json", err=True)
-        raise typer.Exit(2)
-    settings = _settings(config)
-    write = write_csv if format_ == "csv" else write_json
-    with make_sessions(make_engine(settings.database))() as session:
-        write(iter_violations(session, _filter(actor, step, since, until)), sys.stdout)
+app.add_typer(accounts_app, name="accounts")
 
 
 def _runtime_entry() -> ModuleType:

@@ -3,17 +3,20 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from app.cli import app
-from flows.audit import verify_events
+from flows.audit import Report, verify, verify_events
 from flows.clock import FakeClock
 from flows.event_log import append_event
 from flows.intake import NewComplaint, accept_complaint
+from flows.rulings import Ruling, rule
 from flows.runtime import Runtime
 from models.complaint import Channel
 from models.events import StepDone
+from models.tables import DecisionLogRow, ViolationRow
+from tests.violation_support import account, unreported
 
 
 def _history(runtime: Runtime, clock: FakeClock) -> None:
@@ -92,3 +95,195 @@ def test_the_audit_command_exits_non_zero_naming_the_row(
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "seq=5" in broken.output
+
+
+# --- the decision log and the violations table ------------------------------------------------------
+
+
+def _decided(runtime: Runtime, clock: FakeClock) -> list[int]:
+    """Two unreported complaints (eight violations), one disputed then confirmed; the seqs of the
+    decision log's violation entries."""
+    unreported(runtime, clock, heard_by="tanaka")
+    unreported(runtime, clock, heard_by="suzuki")
+    account(runtime, "auditor", "audrey")
+    with runtime.sessions.begin() as session:
+        key = session.scalars(select(ViolationRow.key).order_by(ViolationRow.key)).first()
+        assert key is not None
+        rule(session, key, Ruling.DISPUTE, reason="asking", auditor="audrey", now=clock.now())
+        rule(session, key, Ruling.CONFIRM, reason="no call on record", auditor="audrey", now=clock.now())
+    with runtime.sessions() as session:
+        return list(
+            session.scalars(
+                select(DecisionLogRow.seq)
+                .where(DecisionLogRow.kind.like("violation%"))
+                .order_by(DecisionLogRow.seq)
+            )
+        )
+
+
+def _report(runtime: Runtime) -> Report:
+    with runtime.sessions() as session:
+        return verify(session)
+
+
+def test_untouched_decisions_and_violations_verify_clean(runtime: Runtime, clock: FakeClock) -> None:
+    seqs = _decided(runtime, clock)
+    report = _report(runtime)
+    assert report.broken is None
+    assert report.violations == 8
+    assert report.decisions >= len(seqs) == 10  # plus the policy activation entry
+    assert report.events == 2
+
+
+@pytest.mark.parametrize(
+    ("tamper", "row", "reason"),
+    [
+        (
+            "UPDATE decision_log SET payload = replace(payload, 'asking', 'asked') WHERE seq = {0}",
+            8,
+            "edited",
+        ),
+        ("UPDATE decision_log SET actor = 'someone' WHERE seq = {0}", 0, "edited"),
+        ("DELETE FROM decision_log WHERE seq = {0}", 3, "deleted or reordered"),
+    ],
+)
+def test_tampering_with_the_decision_log_is_reported_at_the_row(
+    runtime: Runtime, clock: FakeClock, tamper: str, row: int, reason: str
+) -> None:
+    seqs = _decided(runtime, clock)
+    with runtime.sessions.begin() as session:
+        session.execute(text(tamper.format(seqs[row])))
+    broken = _report(runtime).broken
+    assert broken is not None
+    assert broken.table == "decision_log"
+    named = seqs[row] + 1 if "deleted" in reason else seqs[row]
+    assert f"seq={named} " in str(broken)
+    assert reason in str(broken)
+
+
+def test_swapping_two_decisions_is_found(runtime: Runtime, clock: FakeClock) -> None:
+    seqs = _decided(runtime, clock)
+    columns = "kind, subject, actor, at, payload, prev_hash, hash"
+    with runtime.sessions.begin() as session:
+        first, second = (
+            session.execute(text(f"SELECT {columns} FROM decision_log WHERE seq = :s"), {"s": s}).one()
+            for s in (seqs[2], seqs[3])
+        )
+        for seq, values in ((seqs[2], second), (seqs[3], first)):
+            session.execute(
+                text(
+                    "UPDATE decision_log SET kind = :k, subject = :u, actor = :a, at = :t, payload = :p,"
+                    " prev_hash = :v, hash = :h WHERE seq = :s"
+                ),
+                dict(zip("kuatpvh", values, strict=True), s=seq),
+            )
+    broken = _report(runtime).broken
+    assert broken is not None
+    assert str(broken).startswith(f"decision_log row seq={seqs[2]} ")
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        ("UPDATE violations SET penalty = NULL WHERE key = :k", "edited directly: penalty is None"),
+        (
+            "UPDATE violations SET status = 'waived' WHERE key = :k",
+            "status is 'waived' but it was never ruled on",
+        ),
+        ("UPDATE violations SET due_at = detected_at WHERE key = :k", "edited directly: due_at"),
+        ("DELETE FROM violations WHERE key = :k", "deleted directly"),
+    ],
+)
+def test_editing_or_deleting_a_violation_row_is_reported_by_key(
+    runtime: Runtime, clock: FakeClock, tamper: str, reason: str
+) -> None:
+    _decided(runtime, clock)
+    with runtime.sessions() as session:
+        key = session.scalars(
+            select(ViolationRow.key).where(ViolationRow.penalty.is_not(None)).order_by(ViolationRow.key)
+        ).first()
+    with runtime.sessions.begin() as session:
+        session.execute(text(tamper), {"k": key})
+    broken = _report(runtime).broken
+    assert broken is not None
+    assert str(broken).startswith(f"violations row key={key}: ")
+    assert reason in str(broken)
+
+
+def test_a_violation_inserted_directly_or_its_log_tail_cut_is_found(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    unreported(runtime, clock, heard_by="tanaka")
+    unreported(runtime, clock, heard_by="suzuki")
+    with runtime.sessions() as session:
+        last = session.scalars(select(DecisionLogRow).order_by(DecisionLogRow.seq.desc())).first()
+        assert last is not None
+        recorded = session.scalars(
+            select(DecisionLogRow)
+            .where(DecisionLogRow.kind == "violation_recorded")
+            .order_by(DecisionLogRow.seq.desc())
+        ).first()
+        assert recorded is not None
+    with runtime.sessions.begin() as session:
+        # The newest entries are cut off: the chain before them still holds, the table does not.
+        session.execute(text("DELETE FROM decision_log WHERE seq >= :s"), {"s": recorded.seq})
+    broken = _report(runtime).broken
+    assert broken is not None
+    assert str(broken) == (
+        f"violations row key={recorded.subject}: not in the decision log: inserted directly"
+        " (or its violation_recorded entry was deleted)"
+    )
+
+
+def test_cutting_the_newest_processed_events_is_found(runtime: Runtime, clock: FakeClock) -> None:
+    _decided(runtime, clock)
+    with runtime.sessions.begin() as session:
+        session.execute(text("DELETE FROM events WHERE seq = 2"))
+    broken = _report(runtime).broken
+    assert broken is not None
+    assert broken.table == "events"
+    assert "was processed up to seq=2: the newest rows were deleted" in str(broken)
+
+
+def test_audit_verify_names_a_broken_decision_or_violation(
+    runtime: Runtime, clock: FakeClock, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seqs = _decided(runtime, clock)
+    monkeypatch.setenv("COMPLAINTFLOW_DEV", "1")
+    monkeypatch.setenv("COMPLAINTFLOW_DATABASE_URL", database_url)
+    runner = CliRunner()
+    clean = runner.invoke(app, ["audit", "verify"])
+    assert clean.exit_code == 0, clean.output
+    assert "2 event rows" in clean.output
+    assert "8 violations" in clean.output
+    with runtime.sessions.begin() as session:
+        session.execute(text("UPDATE violations SET actor = 'ito' WHERE actor = 'suzuki'"))
+    edited = runner.invoke(app, ["audit", "verify"])
+    assert edited.exit_code == 1
+    assert "violations row key=2026-000002/" in edited.output
+    assert "edited directly: actor is 'ito' but was recorded as 'suzuki'" in edited.output
+    with runtime.sessions.begin() as session:
+        session.execute(
+            text("UPDATE decision_log SET at = :t WHERE seq = :s"),
+            {"t": clock.now() + timedelta(minutes=1), "s": seqs[5]},
+        )
+    broken = runner.invoke(app, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert f"BROKEN: decision_log row seq={seqs[5]} " in broken.output
+
+
+def test_an_activation_without_its_decision_log_entry_is_found(runtime: Runtime, clock: FakeClock) -> None:
+    assert _report(runtime).broken is None
+    with runtime.sessions.begin() as session:
+        session.execute(
+            text(
+                "INSERT INTO policy_activations"
+                " (version, org_hash, source, org_source, activated_by, activated_at)"
+                " SELECT version, org_hash, source, org_source, 'mallory', activated_at"
+                " FROM policy_activations"
+            )
+        )
+    broken = _report(runtime).broken
+    assert broken is not None
+    assert str(broken).startswith("policy_activations row seq=2: activation of sha256:")
+    assert str(broken).endswith("edited or inserted directly: the decision log has no entry")

@@ -13,7 +13,10 @@ from flows.apply import process_complaint
 from flows.clock import FakeClock
 from flows.intake import NewComplaint, accept_complaint
 from flows.runtime import Runtime
+from flows.violation_export import FIELDS, csv_chunks, department_owners, json_chunks, write_csv, write_json
 from models.complaint import Channel
+from models.org import Org
+from tests.factories import ORG
 
 
 @pytest.fixture
@@ -51,8 +54,50 @@ def test_list_show_and_bad_options(recorded: str) -> None:
     assert listed.exit_code == 0
     assert len(listed.output.splitlines()) == 4
     key = listed.output.splitlines()[0].split()[-1]
-    shown = runner.invoke(app, ["violations", "show", key])
+    shown = runner.invoke(app, ["violations", "show", key, "--json"])
     assert json.loads(shown.output)["actor"] == "sato"
     assert runner.invoke(app, ["violations", "show", "no/such/key"]).exit_code == 1
     assert runner.invoke(app, ["violations", "export", "--format", "xml"]).exit_code == 2
     assert runner.invoke(app, ["violations", "list", "--since", "2026-04-01T00:00:00"]).exit_code == 2
+
+
+def test_a_department_is_its_people_and_the_roles_only_they_hold() -> None:
+    org = Org.model_validate(
+        ORG
+        | {
+            "people": [
+                *ORG["people"],
+                {
+                    "id": "nurse",
+                    "name": "Nia",
+                    "email": "n@x.example",
+                    "roles": ["ward_desk"],
+                    "department": "ward",
+                },
+                {
+                    "id": "boss2",
+                    "name": "Bea",
+                    "email": "b@x.example",
+                    "roles": ["desk"],
+                    "department": "ward",
+                },
+            ]
+        }
+    )
+    # "desk" is also held by d1 and d2, outside the ward: a shared desk obligation is not the ward's.
+    assert department_owners(org, "ward") == ["nurse", "boss2", "role:ward_desk"]
+    assert department_owners(org, "nowhere") == []
+
+
+def test_streamed_chunks_equal_the_files_written_at_once() -> None:
+    records: list[dict[str, object]] = [
+        {field: f"{field}-{n}" if field != "penalty" or n % 2 else None for field in FIELDS}
+        for n in range(1234)
+    ]
+    for chunks, write in ((csv_chunks, write_csv), (json_chunks, write_json)):
+        whole = io.StringIO()
+        assert write(iter(records), whole) == len(records)
+        pieces = list(chunks(iter(records), 100))
+        assert len(pieces) > 10
+        assert "".join(pieces) == whole.getvalue()
+    assert json.loads("".join(json_chunks(iter([])))) == []
