@@ -28,6 +28,7 @@ class EventFact:
     to: str | None = None
     step: str | None = None
     detail: str | None = None  # the channel received through, or the new classification
+    recorded_by: str | None = None  # the account that entered a step for someone else (API)
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ def _event(row: EventRow) -> EventFact:
     if row.type == "classified":
         parts = ("category", "severity", "complexity", "department")
         detail = ", ".join(f"{p}={payload[p]}" for p in parts if payload.get(p))
-    return EventFact(row.seq, row.at, row.type, by, payload.get("to"), payload.get("step"), detail)
+    to, step, recorded_by = payload.get("to"), payload.get("step"), payload.get("recorded_by")
+    return EventFact(row.seq, row.at, row.type, by, to, step, detail, recorded_by)
 
 
 def _segments(session: Session, violation: ViolationRow) -> tuple[SegmentFact, ...]:

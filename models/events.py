@@ -75,6 +75,9 @@ class StepDone(_Event):
     by: str
     to: str | None = None
     note: str | None = None
+    # The account that entered it through the API, when not ``by`` themself (kept as evidence; the
+    # engine does not read it).
+    recorded_by: str | None = None
 
 
 class Resolved(_Event):

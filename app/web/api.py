@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from app.web import api_queries
 from app.web.api_checks import check_new_complaint
 from app.web.api_models import Created, Problem, Recorded, Timeline, ViolationPage
-from app.web.auth import Role, api_user
+from app.web.auth import Principal, Role, api_user
 from app.web.context import WebContext, web_context
 from flows.event_log import append_event
 from flows.intake import NewComplaint, accept_complaint
@@ -26,7 +26,7 @@ router = APIRouter()
 Context = Annotated[WebContext, Depends(web_context)]
 ComplaintId = Annotated[str, Path(min_length=1, max_length=64)]
 # Who may do what (roles are not a hierarchy). Dependencies so the check runs before any lookup.
-RECORDERS = [Depends(api_user(Role.STAFF, Role.ADMIN))]
+Recorder = Annotated[Principal, Depends(api_user(Role.STAFF, Role.ADMIN))]
 TIMELINE_READERS = [Depends(api_user(Role.STAFF, Role.AUDITOR, Role.ADMIN))]
 VIOLATION_READERS = [Depends(api_user(Role.AUDITOR, Role.ADMIN))]
 
@@ -68,16 +68,20 @@ def create_complaint(new: NewComplaint, context: Context) -> Created:
     "/api/complaints/{complaint_id}/actions",
     status_code=202,
     response_model=Recorded,
-    dependencies=RECORDERS,
     responses=FORBIDDEN | UNKNOWN | TOO_LARGE,
 )
-def record_action(complaint_id: ComplaintId, action: ActionIn, context: Context) -> Recorded:
+def record_action(complaint_id: ComplaintId, action: ActionIn, context: Context, user: Recorder) -> Recorded:
+    """Record a step as done. A staff account linked to a person records only that person's steps;
+    accounts without a person (admins, automation) may record anyone's, and are kept as the recorder."""
+    if user.role is Role.STAFF and user.person is not None and action.by != user.person:
+        raise HTTPException(status_code=403, detail=f"this account records steps for {user.person} only")
     runtime = context.runtime
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
         if session.get(ComplaintRow, complaint_id) is None:
             raise HTTPException(status_code=404, detail=f"unknown complaint {complaint_id}")
-        event = StepDone(complaint=complaint_id, at=now, **action.model_dump())
+        recorder = None if user.person == action.by else user.username
+        event = StepDone(complaint=complaint_id, at=now, recorded_by=recorder, **action.model_dump())
         seq = append_event(session, event, now).seq
     context.kick()
     return Recorded(complaint=complaint_id, seq=seq)

@@ -5,14 +5,20 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from app.web.application import create_app
+from flows.accounts import find_account, issue_api_token
 from flows.apply import process_complaint
 from flows.clock import FakeClock
+from flows.event_log import load_events
 from flows.outbox import drain
+from flows.runtime import Runtime
 from models.db import migrate
+from models.events import StepDone
+from models.tables import AccountRow
 from notifiers.sink import MailSink
-from tests.app.auth_support import api_token
+from tests.app.auth_support import api_token, make_account
 from tests.runtime_support import START, make_runtime
 
 
@@ -63,6 +69,35 @@ def test_recording_an_action_needs_a_staff_token_and_a_known_complaint(
     recorded = web.post(f"/api/complaints/{complaint}/actions", json=action, headers=headers)
     assert recorded.status_code == 202
     assert recorded.json()["complaint"] == complaint
+
+
+def test_a_staff_account_linked_to_a_person_records_only_that_persons_steps(
+    tmp_path: Path, sink: MailSink
+) -> None:
+    web = _client(f"sqlite:///{tmp_path}/w.db", sink)
+    runtime = web.app.state.context.runtime  # type: ignore[attr-defined]
+    complaint = web.post("/api/complaints", json={"channel": "phone", "heard_by": "tanaka"}).json()["id"]
+    action = {"step": "report_to_supervisor", "by": "tanaka", "to": "sato"}
+    suzuki = make_account(runtime, "staff", person="suzuki")
+    with runtime.sessions.begin() as session:
+        account = find_account(session, suzuki)
+        assert account is not None
+        token = issue_api_token(session, account_id=account.id, name="t", now=runtime.clock.now())
+    as_suzuki = {"Authorization": f"Bearer {token}"}
+    refused = web.post(f"/api/complaints/{complaint}/actions", json=action, headers=as_suzuki)
+    assert refused.status_code == 403
+    assert "suzuki" in refused.json()["detail"]
+    admin = _auth(web, "admin")
+    assert web.post(f"/api/complaints/{complaint}/actions", json=action, headers=admin).status_code == 202
+    with runtime.sessions() as session:
+        events, _ = load_events(session, complaint)
+    done = [e for e in events if isinstance(e, StepDone)]
+    assert [(e.by, e.recorded_by) for e in done] == [("tanaka", _admin_name(runtime))]
+
+
+def _admin_name(runtime: Runtime) -> str:
+    with runtime.sessions() as session:
+        return session.scalars(select(AccountRow.username).where(AccountRow.role == "admin")).one()
 
 
 def test_a_forged_action_link_is_410_and_says_why(tmp_path: Path, sink: MailSink) -> None:

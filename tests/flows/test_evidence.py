@@ -31,7 +31,12 @@ def test_a_late_report_is_shown_with_who_did_it_and_how_late(runtime: Runtime, c
     reported_at = clock.advance(timedelta(minutes=10))  # 13:10, 2 h 40 min after the 10:30 deadline
     with runtime.sessions.begin() as session:
         done = StepDone(
-            complaint=complaint, at=reported_at, step="report_to_supervisor", by="tanaka", to="sato"
+            complaint=complaint,
+            at=reported_at,
+            step="report_to_supervisor",
+            by="tanaka",
+            to="sato",
+            recorded_by="desk-admin",
         )
         append_event(session, done, reported_at)
     process_complaint(runtime, complaint)
@@ -49,6 +54,7 @@ def test_a_late_report_is_shown_with_who_did_it_and_how_late(runtime: Runtime, c
     done_event = found.fulfilment.done
     assert done_event is not None
     assert (done_event.by, done_event.to, done_event.at) == ("tanaka", "sato", reported_at)
+    assert done_event.recorded_by == "desk-admin"  # entered through the API by an account, not tanaka
     assert found.fulfilment.late_by == timedelta(hours=2, minutes=40)
     assert [(s.actor, s.status, s.done_at) for s in found.segments] == [("tanaka", "late", reported_at)]
     assert found.segments[0].due_at == found.violation.due_at
