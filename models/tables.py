@@ -324,7 +324,7 @@ class AccountRow(Base):
 
 
 class WebSessionRow(Base):
-    """A signed-in browser. Only a hash of the cookie's secret is stored, so a leaked table signs no one in."""
+    """A signed-in browser; only a hash of its cookie's secret is stored: a leaked table signs nobody in."""
 
     __tablename__ = "web_sessions"
 
