@@ -4,6 +4,11 @@ A row is claimed by moving it to ``sending`` with a lease (its ``next_attempt_at
 success marks it ``sent``. A worker that dies mid-send leaves the lease to expire and the row is
 tried again, so mail is never lost; in that one window it may be sent twice, with the same
 Message-ID, which receiving servers and clients use to drop the copy.
+
+The lease follows the SMTP timeout: aiosmtplib applies it to each step of a send, so one send cannot
+outlast ``SMTP_STEPS`` timeouts, and a worker starts a send only while that much of its lease is left.
+Rows held by a dead worker come back after seconds (30 s with a 2 s timeout, 110 s with the default
+10 s), not after a fixed number of minutes, and a live worker's slow sends are never overtaken.
 """
 
 import asyncio
@@ -11,6 +16,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from flows.reply_tokens import reply_token, sent_message_id
 from flows.runtime import Runtime
@@ -20,7 +26,9 @@ from notifiers.message import build_message
 from notifiers.smtp import send
 from notifiers.templates import RenderedEmail
 
-LEASE = timedelta(minutes=2)
+SMTP_STEPS = 10  # connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, DATA, the message, QUIT
+SEND_WINDOW = timedelta(seconds=10)  # after a claim, how long this worker may still start sending a row
+RECORD_RETRY_SECONDS = 0.5
 MAX_BACKOFF = timedelta(minutes=5)
 FIRST_ATTEMPT_GRACE = timedelta(seconds=30)
 
@@ -28,6 +36,15 @@ FIRST_ATTEMPT_GRACE = timedelta(seconds=30)
 def backoff(attempts: int) -> timedelta:
     """1 s, 2 s, 4 s … capped at 5 minutes: an outage delays mail, it never drops it."""
     return min(timedelta(seconds=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def send_time(runtime: Runtime) -> timedelta:
+    """The longest one send can take before aiosmtplib gives up on it."""
+    return timedelta(seconds=runtime.smtp.timeout * SMTP_STEPS)
+
+
+def lease(runtime: Runtime) -> timedelta:
+    return send_time(runtime) + SEND_WINDOW
 
 
 def _claim(runtime: Runtime, complaint_id: str | None, limit: int, *, retries_only: bool) -> list[OutboxRow]:
@@ -52,7 +69,7 @@ def _claim(runtime: Runtime, complaint_id: str | None, limit: int, *, retries_on
         for row in rows:
             row.status = "sending"
             row.attempts += 1
-            row.next_attempt_at = now + LEASE
+            row.next_attempt_at = now + lease(runtime)
         return rows
 
 
@@ -80,6 +97,10 @@ async def drain(
     # Database calls run in a thread: under SQLite they may wait for the write lock, and the event
     # loop they would block also carries the other flow runs and the web app.
     for row in await asyncio.to_thread(_claim, runtime, complaint_id, limit, retries_only=retries_only):
+        if runtime.clock.now() + send_time(runtime) > row.next_attempt_at:
+            # Too little of the lease is left to finish a send: once it runs out another worker may
+            # take the row, and both would send it. Leave this and the rest for then.
+            break
         # Errors are stored on the row, never raised: their text can carry an address, and what a
         # flow raises ends up in Prefect's logs.
         try:
@@ -95,9 +116,23 @@ async def drain(
         except NotifierError as exc:
             await asyncio.to_thread(_finish, runtime, row.key, str(exc), row.attempts)
             continue
-        await asyncio.to_thread(_finish, runtime, row.key, None, row.attempts)
+        await _record_sent(runtime, row)
         sent += 1
     return sent
+
+
+async def _record_sent(runtime: Runtime, row: OutboxRow) -> None:
+    """The server has the message now. If recording that fails (the database is restarting), the row
+    would be sent again when its lease runs out: keep trying as long as the lease lasts."""
+    tries = max(int(lease(runtime).total_seconds() / RECORD_RETRY_SECONDS), 1)
+    for attempt in range(tries):
+        try:
+            await asyncio.to_thread(_finish, runtime, row.key, None, row.attempts)
+            return
+        except SQLAlchemyError:
+            if attempt == tries - 1:
+                raise
+            await asyncio.sleep(RECORD_RETRY_SECONDS)
 
 
 def _message(runtime: Runtime, row: OutboxRow) -> EmailMessage:

@@ -13,6 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from flows.apply import process_complaint
 from flows.complaint_flow import run_complaints
@@ -40,6 +41,7 @@ class Scheduler:
         self._failures: dict[str, tuple[int, datetime]] = {}  # complaint -> (failures, retry not before)
         self._kicked = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._unreachable = False  # the last look at the database failed (logged once per outage)
 
     def kick(self) -> None:
         """Something was just recorded in this process: look now instead of at the next poll.
@@ -141,12 +143,21 @@ class Scheduler:
                     async with self._slots:
                         await run_complaints(batch, policy_id)
                 except Exception:
-                    # The queued mail is not lost: the scheduler's own outbox pass sends it after a grace.
-                    log.warning(
-                        "a flow run for %d complaint(s) failed; the outbox retries its mail", len(batch)
-                    )
+                    log.warning("a flow run for %d complaint(s) failed; sending their mail here", len(batch))
+                    await self._send_without_run(batch)
         finally:
             self._routing.discard(policy_id)
+
+    async def _send_without_run(self, complaints: dict[str, str]) -> None:
+        """The run is over and failed (the Prefect server is down, say): send what it queued now rather
+        than after the outbox's first-attempt grace, which is for runs still going. Claims are
+        atomic, so whatever the run did send is not sent again; what cannot be sent now (the database
+        is down too) stays queued for the outbox's retry pass."""
+        for complaint_id in complaints:
+            try:
+                await drain(self.runtime, complaint_id)
+            except SQLAlchemyError:
+                return
 
     def _failed(self, complaint_id: str) -> None:
         # Leave wake_at as it is: the complaint stays due and is retried, backing off to 30 s.
@@ -160,15 +171,14 @@ class Scheduler:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
-        mail: asyncio.Task[int] | None = None
+        mail: asyncio.Task[None] | None = None
         intake = asyncio.create_task(poll_forever(self.runtime, stop, self.kick))  # ends at once if off
         while not stop.is_set():
             self._kicked.clear()  # before looking: a kick from now on makes the wait return at once
-            await self.start_due()
+            upcoming = await self._look()
             if mail is None or mail.done():
-                mail = asyncio.create_task(drain(self.runtime, retries_only=True))
+                mail = asyncio.create_task(self._retry_mail())
             delay = self.poll_seconds
-            upcoming = await asyncio.to_thread(self.next_wake)
             if upcoming is not None:
                 # At least MIN_PAUSE: a complaint still running is due until its run records the next time.
                 delay = min(delay, max((upcoming - self.runtime.clock.now()).total_seconds(), MIN_PAUSE))
@@ -177,3 +187,27 @@ class Scheduler:
             for waiter in waiters:
                 waiter.cancel()
         await asyncio.gather(*self._tasks, intake)
+
+    async def _look(self) -> datetime | None:
+        """Start what is due; the next wake-up. A database that cannot be reached (restarting, failing
+        over) must not end the worker: it looks again at the next poll, and the pool replaces its dead
+        connections (pre_ping), so the worker recovers by itself when the database is back."""
+        try:
+            await self.start_due()
+            upcoming = await asyncio.to_thread(self.next_wake)
+        except SQLAlchemyError as exc:
+            if not self._unreachable:  # once per outage; the error's type only (its text may hold SQL)
+                log.warning("cannot read due complaints (%s); trying again every poll", type(exc).__name__)
+            self._unreachable = True
+            return None
+        if self._unreachable:
+            log.warning("the database answers again")
+        self._unreachable = False
+        return upcoming
+
+    async def _retry_mail(self) -> None:
+        try:
+            await drain(self.runtime, retries_only=True)
+        except SQLAlchemyError as exc:
+            # The database is unreachable (_look says so, once); the next pass, a poll later, retries.
+            log.debug("the outbox pass failed (%s)", type(exc).__name__)

@@ -15,7 +15,7 @@ import holidays
 from models.complaint import CONDITION_ATTRIBUTES, Channel
 from models.org import Org
 from policies.calendar import calendar_exists
-from policies.durations import parse_duration
+from policies.durations import Unit, parse_duration, parse_period
 from policies.expressions import Actor, ActorKind, AnchorKind, parse_actor, parse_anchor
 from policies.schema import PolicySpec, StepSpec
 from policies.source import PathKey
@@ -68,6 +68,7 @@ def run_checks(ctx: CheckContext) -> list[Finding]:
         _reachability,
         _penalties,
         _deadlines,
+        _lengths,
         _templates,
     )
     return [finding for check in checks for finding in check(ctx)]
@@ -392,6 +393,34 @@ def _deadlines(ctx: CheckContext) -> Iterator[Finding]:
             elif closes.kind is AnchorKind.DONE and closes.step == step.id:
                 message = f"step {step.id!r} cannot be closed by itself: being done already ends it"
                 yield path, f"{message}, so remove done({step.id})"
+
+
+# Longer durations overflow the calendar's date arithmetic (or take it minutes to count), so the
+# engine would fail on the first complaint: no complaint rule needs a deadline, reminder or escalation
+# beyond a year, nor a penalty beyond a century.
+_MAX_AMOUNT = {Unit.SECONDS: 366 * 86400, Unit.WORKING_DAYS: 261, Unit.WORKING_HOURS: 261 * 8}
+_LIMITS = "366 days, 261 working days or 2088 working hours"
+_MAX_PERIOD_DAYS = 36_600
+
+
+def _lengths(ctx: CheckContext) -> Iterator[Finding]:
+    for i, step in enumerate(ctx.spec.steps):
+        durations = [(ctx.step_path(i, "within"), step.within)]
+        if step.remind is not None:
+            durations.append((ctx.step_path(i, "remind", "every"), step.remind.every))
+        for k, level in enumerate(step.on_missed.escalate):
+            durations.append((ctx.step_path(i, "on_missed", "escalate", k, "after"), level.after))
+        for path, text in durations:
+            duration = parse_duration(text)
+            if duration.amount > _MAX_AMOUNT[duration.unit]:
+                yield path, f"{text!r} is too long to count: at most {_LIMITS}"
+    for key, penalty in ctx.spec.penalties.items():
+        period = parse_period(penalty.duration) if penalty.duration else None
+        if period is not None and period.years * 366 + period.months * 31 + period.days > _MAX_PERIOD_DAYS:
+            yield (
+                ("penalties", key, "duration"),
+                f"a penalty of {penalty.duration!r} is too long: at most 100 years",
+            )
 
 
 def template_uses(spec: PolicySpec) -> Iterator[tuple[PathKey, str]]:

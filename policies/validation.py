@@ -51,11 +51,13 @@ def problems_from(
     for error in exc.errors(include_url=False):
         grouped[_data_path(data, tuple(error["loc"]))].append(dict(error))
     problems: list[Problem] = []
+    # Every path some error lies strictly inside (a set: thousands of errors must not cost n²).
+    enclosing = {p[:n] for p in grouped for n in range(len(p))}
     for path, errors in grouped.items():
         # A union (``to: actor | [actors]``) fails once per branch. The type mismatches are noise
         # when another branch says what is really wrong, here or deeper inside the value.
         specific = [e for e in errors if not _is_type_error(e)]
-        if not specific and any(p[: len(path)] == path and len(p) > len(path) for p in grouped):
+        if not specific and path in enclosing:
             continue
         if not specific:
             specific = [_merged_type_error(errors)]
