@@ -36,9 +36,16 @@ def event_hash(row: EventRow) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def append_event(session: Session, event: Event, now: datetime) -> EventRow:
-    """Append one event in the caller's transaction and mark its complaint due now."""
-    complaint = session.get(ComplaintRow, event.complaint, with_for_update=True)
+def append_event(
+    session: Session, event: Event, now: datetime, complaint: ComplaintRow | None = None
+) -> EventRow:
+    """Append one event in the caller's transaction and mark its complaint due now.
+
+    ``complaint`` is the complaint's row when the caller already holds it locked (intake, which has
+    just inserted it); otherwise it is read and locked here.
+    """
+    if complaint is None:
+        complaint = session.get(ComplaintRow, event.complaint, with_for_update=True)
     if complaint is None:
         raise RuntimeProblem(f"unknown complaint {event.complaint!r}")
     if session.get_bind().dialect.name == "postgresql":

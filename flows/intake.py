@@ -47,20 +47,19 @@ def store_complaint(
     pinned = registry.current(session)
     # Numbered by the year where the organisation is, not by the UTC year.
     complaint_id = next_complaint_id(session, now.astimezone(pinned.policy.calendar.zone).year)
-    session.add(
-        ComplaintRow(
-            id=complaint_id,
-            seq=int(complaint_id.replace("-", "")),  # 2026-000123 -> 2026000123: unique across years
-            policy_version=pinned.policy.version,
-            org_hash=pinned.org_hash,
-            channel=new.channel.value,
-            received_at=now,
-            wake_at=now,
-        )
+    row = ComplaintRow(
+        id=complaint_id,
+        seq=int(complaint_id.replace("-", "")),  # 2026-000123 -> 2026000123: unique across years
+        policy_version=pinned.policy.version,
+        org_hash=pinned.org_hash,
+        channel=new.channel.value,
+        received_at=now,
+        wake_at=now,
     )
+    session.add(row)
     session.flush()
     received = ComplaintReceived(complaint=complaint_id, at=now, **new.model_dump())
-    append_event(session, received, now)
+    append_event(session, received, now, row)  # the new row is this transaction's alone: no lock to take
     for attachment in attachments:
         session.add(
             AttachmentRow(
