@@ -1,6 +1,6 @@
 """HTTP intake throughput: complaint submissions per second until p99 latency passes 100 ms.
 
-Run: .venv/bin/python -m bench.intake_http [--seconds 8] [--database postgresql+psycopg://...]
+Run: .venv/bin/python -m bench.intake_http [--seconds 8] [--postgres | --database postgresql+psycopg://...]
 The web app (uvicorn, one process, as `serve` runs it) is started in a child process on a fresh
 database; `wrk` (Debian package, installed by this script if missing and possible) drives
 ``POST /api/complaints`` with 1, 2, 4 ... 64 connections. The same-run baseline drives ``GET /healthz``
@@ -11,6 +11,7 @@ Prints one JSON object: per connection count, requests/s and median/p99 latency 
 """
 
 import argparse
+import contextlib
 import json
 import re
 import shutil
@@ -28,6 +29,7 @@ from sqlalchemy import func, select
 
 from app.prefect_server import free_port
 from app.web.application import create_app
+from bench import postgres
 from flows.clock import SystemClock
 from flows.runtime import build_runtime
 from flows.settings import Settings
@@ -78,7 +80,7 @@ def _run_wrk(wrk: str, url: str, connections: int, seconds: int, script: Path | 
         command[1:1] = ["-s", str(script)]
     # wrk, with arguments built here
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout  # noqa: S603
-    latency = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", out, re.M)}
+    latency = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
@@ -144,16 +146,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=8, help="wrk duration per connection count")
     parser.add_argument("--database", help="application database URL; default: a fresh SQLite file")
+    parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL cluster's database")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port)
         return
-    database = args.database or f"sqlite:///{Path(tempfile.mkdtemp(prefix='cf-intake-')) / 'bench.db'}"
-    backend = "postgresql" if database.startswith("postgresql") else "sqlite"
-    result = {"benchmark": "intake_http", "database": backend, "seconds_per_step": args.seconds}
-    result |= measure(database, args.seconds)
+    with contextlib.ExitStack() as stack:
+        database = args.database or f"sqlite:///{Path(tempfile.mkdtemp(prefix='cf-intake-')) / 'bench.db'}"
+        if args.postgres:
+            database = postgres.database(stack.enter_context(postgres.cluster()), "intake")
+        backend = "postgresql" if database.startswith("postgresql") else "sqlite"
+        result = {"benchmark": "intake_http", "database": backend, "seconds_per_step": args.seconds}
+        result |= measure(database, args.seconds)
     print(json.dumps(result, indent=2))
 
 

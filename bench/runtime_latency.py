@@ -1,22 +1,30 @@
-"""Latency of the runtime, with Prefect and without (the same-run baseline).
+"""Latency and throughput of the runtime, with Prefect and without (the same-run baseline).
 
-Run: .venv/bin/python -m bench.runtime_latency [--seconds 12]
-For each mode (``prefect``: the scheduler runs each complaint as a Prefect flow run on a local
-Prefect server; ``direct``: the same scheduler calls the engine and SMTP directly) and each rate (1
-and 5 complaints/s), complaints are POSTed to the real web app (uvicorn, SQLite) and measured:
+Run: .venv/bin/python -m bench.runtime_latency [--seconds 12] [--rates 1,5] [--postgres]
+        [--open-complaints 1000] [--open-obligations 100000]
+For each mode (``prefect``: the scheduler hands complaints to Prefect flow runs on a local Prefect
+server; ``direct``: the same scheduler calls the engine and SMTP itself) and each rate, complaints are
+POSTed to the real web app (uvicorn) at that rate and measured:
   first_email: HTTP submission -> the first email accepted by the SMTP sink (aiosmtpd, loopback);
+  routed_per_s: complaints / (last first email - first submission): the rate routing sustained;
   violation_lag: a 3-second deadline's due time -> the violation row's detected_at.
+The embedded default is SQLite for the application and for the Prefect server; ``--postgres`` starts
+a throwaway PostgreSQL cluster and puts both databases there (scale-out mode's storage). The
+``--open-*`` options preload each database with that many open complaints and open obligations,
+waking and due over the next 30 days, so the scheduler works among them.
 Prints one JSON object with medians and p99 in milliseconds.
 """
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +42,7 @@ from sqlalchemy import select
 from app.prefect_server import free_port, start_prefect_server
 from app.serve import EmbeddedServer
 from app.web.application import create_app
+from bench import postgres, preload
 from flows.apply import process_complaint
 from flows.clock import SystemClock
 from flows.outbox import drain
@@ -59,10 +68,36 @@ class DirectScheduler(Scheduler):
             self._running.discard(complaint_id)
 
 
-def _runtime(folder: Path, sink: MailSink) -> Runtime:
+@dataclass(frozen=True)
+class Setup:
+    """Where each measurement's databases live, and what they hold before it starts."""
+
+    postgres: str | None  # the cluster's maintenance URL; None: SQLite files
+    open_complaints: int
+    open_obligations: int
+
+    def database(self, folder: Path, name: str) -> str:
+        if self.postgres is None:
+            return f"sqlite:///{folder / 'bench.db'}"
+        return postgres.database(self.postgres, name)
+
+    def preload(self, runtime: Runtime) -> None:
+        if not self.open_complaints:
+            return
+        now = datetime.now(UTC)
+
+        def later(i: int, count: int) -> datetime:
+            return now + timedelta(hours=1) + timedelta(seconds=30 * 86400 * i / count)
+
+        with runtime.sessions.begin() as session:
+            preload.open_complaints(session, runtime, self.open_complaints, now, later)
+            preload.open_obligations(session, self.open_complaints, self.open_obligations, now, later)
+
+
+def _runtime(database: str, sink: MailSink) -> Runtime:
     settings = Settings(
         secret_key=SecretStr("bench-" + "k" * 40),
-        database_url=f"sqlite:///{folder / 'bench.db'}",
+        database_url=database,
         policy_path=POLICY,
         smtp_port=sink.port,
         mail_from="bench@keieikai.example",
@@ -76,11 +111,12 @@ def _stats(samples: list[float]) -> dict[str, float]:
     return {"n": len(ordered), "median_ms": round(statistics.median(ordered), 1), "p99_ms": round(p99, 1)}
 
 
-async def _measure(mode: str, rate: float, seconds: float) -> dict[str, Any]:
+async def _measure(mode: str, rate: float, seconds: float, setup: Setup) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix=f"cf-bench-{mode}-"))
     sink = MailSink(store=folder / "mail")
     sink.start()
-    runtime = _runtime(folder, sink)
+    runtime = _runtime(setup.database(folder, f"{mode}_{rate:g}".replace(".", "_")), sink)
+    await asyncio.to_thread(setup.preload, runtime)
     scheduler = (Scheduler if mode == "prefect" else DirectScheduler)(
         runtime, poll_seconds=0.5, concurrency=4
     )
@@ -114,6 +150,8 @@ async def _measure(mode: str, rate: float, seconds: float) -> dict[str, Any]:
         lags = [
             (v.detected_at - v.due_at).total_seconds() * 1000 for v in session.scalars(select(ViolationRow))
         ]
+    routed = [first[c] for c in submitted if c in first]
+    span = (max(routed) - min(submitted.values())).total_seconds() if routed else 0.0
     return {
         "mode": mode,
         "rate_per_s": rate,
@@ -121,14 +159,18 @@ async def _measure(mode: str, rate: float, seconds: float) -> dict[str, Any]:
         "first_email": _stats(
             [(first[c] - t).total_seconds() * 1000 for c, t in submitted.items() if c in first]
         ),
+        "routed_per_s": round(len(routed) / span, 1) if span else None,
         "emails_missing": len(set(submitted) - set(first)),
         "violation_lag": _stats(lags),
         "violations_missing": len(submitted) - len(lags),
     }
 
 
-async def main_async(seconds: float, prefect_database: str | None) -> dict[str, Any]:
+async def main_async(seconds: float, rates: list[float], setup: Setup) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix="cf-bench-prefect-"))
+    prefect_database = None
+    if setup.postgres is not None:
+        prefect_database = postgres.database(setup.postgres, "prefect").replace("+psycopg", "+asyncpg")
     prefect = await asyncio.to_thread(start_prefect_server, home, free_port(), prefect_database)
     results = []
     try:
@@ -138,25 +180,37 @@ async def main_async(seconds: float, prefect_database: str | None) -> dict[str, 
             PREFECT_LOGGING_TO_API_ENABLED: False,
         }
         with temporary_settings(updates=updates):
-            for rate in (1.0, 5.0):
+            for rate in rates:
                 for mode in ("prefect", "direct"):
-                    results.append(await _measure(mode, rate, seconds))
+                    results.append(await _measure(mode, rate, seconds, setup))
     finally:
         prefect.stop()
-    backend = "postgresql" if prefect_database else "sqlite"
-    return {"benchmark": "runtime_latency", "deadline_s": 3, "prefect_database": backend, "results": results}
+    return {
+        "benchmark": "runtime_latency",
+        "deadline_s": 3,
+        "databases": "postgresql" if setup.postgres else "sqlite",
+        "open_complaints": setup.open_complaints,
+        "open_obligations": setup.open_obligations,
+        "results": results,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=12.0, help="how long to submit at each rate")
-    parser.add_argument(
-        "--prefect-database",
-        help="the Prefect server's database (postgresql+asyncpg://...); default: its own SQLite file",
-    )
+    parser.add_argument("--rates", default="1,5", help="complaints per second, comma-separated")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL for the app and Prefect")
+    parser.add_argument("--open-complaints", type=int, default=0, help="open complaints preloaded")
+    parser.add_argument("--open-obligations", type=int, default=0, help="open obligations preloaded")
     args = parser.parse_args()
+    if args.open_obligations and not args.open_complaints:
+        parser.error("--open-obligations needs --open-complaints to hang them on")
     logging.getLogger("prefect").setLevel(logging.WARNING)  # as `serve` runs it: per-run INFO lines cost
-    print(json.dumps(asyncio.run(main_async(args.seconds, args.prefect_database)), indent=2))
+    rates = [float(r) for r in args.rates.split(",")]
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(postgres.cluster()) if args.postgres else None
+        setup = Setup(server, args.open_complaints, args.open_obligations)
+        print(json.dumps(asyncio.run(main_async(args.seconds, rates, setup)), indent=2))
 
 
 if __name__ == "__main__":

@@ -25,21 +25,17 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import Engine, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select, text
 
-from bench import postgres
+from bench import postgres, preload
 from flows.clock import FakeClock
-from flows.event_log import GENESIS, event_hash
 from flows.runtime import Runtime, build_runtime
 from flows.settings import Settings
 from models.db import make_engine
-from models.events import ComplaintReceived
-from models.tables import ComplaintRow, EventRow, ObligationRow
+from models.tables import ComplaintRow
 
 POLICY = Path(__file__).resolve().parent / "policies" / "latency.yaml"
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
-BATCH = 10_000
 LIMIT = 200
 
 
@@ -59,43 +55,6 @@ def _when(i: int, count: int) -> datetime:
     if i % 100 == 0:
         return NOW - timedelta(minutes=1 + i % 50)
     return NOW + timedelta(seconds=30 * 86400 * i / count)
-
-
-def _complaints(session: Session, runtime: Runtime, count: int) -> None:
-    pinned = runtime.registry.active
-    assert pinned is not None
-    previous = GENESIS
-    for start in range(0, count, BATCH):
-        complaints, events = [], []
-        for i in range(start, min(count, start + BATCH)):
-            cid = f"2026-{i + 1:06d}"
-            received = NOW - timedelta(days=1)
-            complaints.append(
-                {"id": cid, "seq": 2026_000_000 + i + 1, "policy_version": pinned.policy.version,
-                 "org_hash": pinned.org_hash, "channel": "phone", "status": "open", "processed_seq": 0,
-                 "wake_at": _when(i, count), "received_at": received, "created_at": received}
-            )  # fmt: skip
-            event = ComplaintReceived(complaint=cid, at=received, channel="phone", heard_by="tanaka")
-            row = EventRow(seq=i + 1, complaint_id=cid, type=event.type, at=received, recorded_at=received,
-                           payload=event.model_dump_json(), prev_hash=previous, hash="")  # fmt: skip
-            row.hash = previous = event_hash(row)
-            events.append({c: getattr(row, c) for c in ("seq", "complaint_id", "type", "at", "payload",
-                                                         "recorded_at", "prev_hash", "hash")})  # fmt: skip
-        session.execute(insert(ComplaintRow), complaints)
-        session.execute(insert(EventRow), events)
-
-
-def _obligations(session: Session, complaints: int, per: int) -> None:
-    count = complaints * per
-    for start in range(0, count, BATCH):
-        rows = []
-        for i in range(start, min(count, start + BATCH)):
-            rows.append(
-                {"key": f"o{i}", "complaint_id": f"2026-{i % complaints + 1:06d}", "step": "report",
-                 "occurrence": i // complaints, "actor": "tanaka", "started_at": NOW - timedelta(days=1),
-                 "due_at": _when(i, count), "status": "open", "done_at": None, "updated_at": NOW}
-            )  # fmt: skip
-        session.execute(insert(ObligationRow), rows)
 
 
 def _timed(engine: Engine, sql: str, repeat: int, setup: str | None = None) -> dict[str, float]:
@@ -177,8 +136,8 @@ def run_backend(
     runtime = _runtime(database)
     started = time.perf_counter()
     with runtime.sessions.begin() as session:
-        _complaints(session, runtime, complaints)
-        _obligations(session, complaints, per)
+        preload.open_complaints(session, runtime, complaints, NOW, _when)
+        preload.open_obligations(session, complaints, complaints * per, NOW, _when)
     fill = time.perf_counter() - started
     engine = make_engine(database)
     result = {
