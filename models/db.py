@@ -20,11 +20,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _HOLDS_WRITER = "complaintflow_holds_writer_lock"
 _LOCAL_WAIT = 30.0  # seconds; as SQLite's busy timeout
+_MIGRATION_LOCK = 0x6D696772  # PostgreSQL advisory lock id held while migrating ("migr")
 # Written out rather than built with each dialect's insert().on_conflict_do_update(): that construct
 # is compiled anew on every call (a quarter of a millisecond, on the intake path), and both dialects
 # accept this text as it is.
@@ -80,7 +81,21 @@ def migrate(url: str) -> None:
             "cannot migrate an in-memory SQLite database by URL; "
             "use Base.metadata.create_all(engine) on the engine that will use it"
         )
-    command.upgrade(alembic_config(url), "head")
+    if make_url(url).get_backend_name() != "postgresql":
+        command.upgrade(alembic_config(url), "head")  # SQLite: Alembic's transaction takes the write lock
+        return
+    # Workers and web apps starting together on a new database must not run the migrations twice
+    # at once: the first takes this lock and migrates, the others wait, then find nothing to do.
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK})
+            try:
+                command.upgrade(alembic_config(url), "head")
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _MIGRATION_LOCK})
+    finally:
+        engine.dispose()
 
 
 def next_complaint_id(session: Session, year: int) -> str:
