@@ -48,23 +48,41 @@ def append_event(
         complaint = session.get(ComplaintRow, event.complaint, with_for_update=True)
     if complaint is None:
         raise RuntimeProblem(f"unknown complaint {event.complaint!r}")
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CHAIN_LOCK})
-    last = session.scalars(select(EventRow).order_by(EventRow.seq.desc()).limit(1)).first()
+    seq, previous = _next_link(session)
     row = EventRow(
+        seq=seq,
         complaint_id=event.complaint,
         type=event.type,
         at=event.at,
         payload=event.model_dump_json(),
         recorded_at=now,
-        prev_hash=last.hash if last is not None else GENESIS,
+        prev_hash=previous or GENESIS,
         hash="",
     )
-    session.add(row)
-    session.flush()  # assigns seq, which the hash covers
     row.hash = event_hash(row)
+    session.add(row)
     complaint.wake_at = now
     return row
+
+
+def _next_link(session: Session) -> tuple[int, str | None]:
+    """The seq the new row takes and the hash of the row before it, with the chain held until commit.
+
+    The seq is taken from the table's own counter (PostgreSQL's sequence, SQLite's AUTOINCREMENT
+    high-water mark), never reused even after the newest rows were deleted, and known before the
+    insert: the row is written once, hash included, instead of inserted and then updated.
+    """
+    session.flush()  # an event appended earlier in this transaction must be the one read as last
+    if session.get_bind().dialect.name == "postgresql":
+        # A statement of its own: the next one's snapshot must include the previous holder's commit.
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CHAIN_LOCK})
+        following = "nextval(pg_get_serial_sequence('events', 'seq'))"
+    else:
+        # SQLite: the transaction holds the database's write lock since BEGIN IMMEDIATE.
+        following = "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1"
+    query = f"SELECT {following}, (SELECT hash FROM events ORDER BY seq DESC LIMIT 1)"  # noqa: S608 - constants
+    seq, previous = session.execute(text(query)).one()
+    return int(seq), previous
 
 
 def load_events(session: Session, complaint_id: str) -> tuple[list[Event], int]:

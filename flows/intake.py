@@ -57,7 +57,6 @@ def store_complaint(
         wake_at=now,
     )
     session.add(row)
-    session.flush()
     received = ComplaintReceived(complaint=complaint_id, at=now, **new.model_dump())
     append_event(session, received, now, row)  # the new row is this transaction's alone: no lock to take
     for attachment in attachments:

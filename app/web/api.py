@@ -8,6 +8,7 @@ the route lets in; no credentials is 401, the wrong role 403.
 
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -54,12 +55,19 @@ def healthz() -> dict[str, bool]:
 
 
 @router.post("/api/complaints", status_code=201, response_model=Created, responses=TOO_LARGE)
-def create_complaint(new: NewComplaint, context: Context) -> Created:
+async def create_complaint(new: NewComplaint, context: Context) -> Created:
     runtime = context.runtime
     pinned = runtime.registry.active
     if pinned is not None:
         check_new_complaint(new, pinned)
-    complaint_id = accept_complaint(runtime.sessions, runtime.registry, runtime.clock, new)
+    complaint_id = await to_thread.run_sync(
+        accept_complaint,
+        runtime.sessions,
+        runtime.registry,
+        runtime.clock,
+        new,
+        limiter=context.intake_slots,
+    )
     context.kick()
     return Created(id=complaint_id)
 

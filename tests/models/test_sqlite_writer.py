@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from models.db import make_engine, make_sessions, migrate, next_complaint_id
+from tests.concurrency import run_together
 
 
 @pytest.fixture
@@ -59,20 +60,11 @@ def test_commit_rollback_and_an_abandoned_session_each_free_the_writer(engine: E
 def test_many_threads_writing_at_once_all_succeed_with_distinct_ids(engine: Engine) -> None:
     sessions = make_sessions(engine)
     ids: list[str] = []
-    failures: list[BaseException] = []
 
     def allocate() -> None:
-        try:
-            for _ in range(25):
-                with sessions.begin() as session:
-                    ids.append(next_complaint_id(session, 2026))
-        except BaseException as exc:  # reported by the assertion below
-            failures.append(exc)
+        for _ in range(25):
+            with sessions.begin() as session:
+                ids.append(next_complaint_id(session, 2026))
 
-    threads = [threading.Thread(target=allocate) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
+    assert run_together(allocate, 8) == []
     assert sorted(ids) == [f"2026-{n:06d}" for n in range(1, 201)]
