@@ -8,7 +8,6 @@ the route lets in; no credentials is 401, the wrong role 403.
 
 from typing import Annotated, Any
 
-from anyio import to_thread
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -19,7 +18,7 @@ from app.web.api_models import Created, Problem, Recorded, Timeline, ViolationPa
 from app.web.auth import Principal, Role, api_user
 from app.web.context import WebContext, web_context
 from flows.event_log import append_event
-from flows.intake import NewComplaint, accept_complaint
+from flows.intake import NewComplaint
 from models.events import StepDone
 from models.tables import ComplaintRow, ViolationRow
 
@@ -60,16 +59,7 @@ async def create_complaint(new: NewComplaint, context: Context) -> Created:
     pinned = runtime.registry.active
     if pinned is not None:
         check_new_complaint(new, pinned)
-    complaint_id = await to_thread.run_sync(
-        accept_complaint,
-        runtime.sessions,
-        runtime.registry,
-        runtime.clock,
-        new,
-        limiter=context.intake_slots,
-    )
-    context.kick()
-    return Created(id=complaint_id)
+    return Created(id=await context.accept(new))
 
 
 @router.post(

@@ -10,7 +10,6 @@ details are never logged.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
@@ -31,7 +30,7 @@ from app.web.forms_input import (
 )
 from app.web.forms_status import complaint_of, status_token, status_view
 from app.web.pages import TEXTS, render
-from flows.intake import NewComplaint, accept_complaint
+from flows.intake import NewComplaint
 from models.complaint import Attachment
 
 router = APIRouter(include_in_schema=False)
@@ -78,14 +77,11 @@ async def _read_form(request: Request) -> FormData:
     return await request.form(max_files=MAX_FILES, max_fields=40)
 
 
-def _accept(context: WebContext, new: NewComplaint, uploads: list[Upload] | None = None) -> str:
-    runtime = context.runtime
+async def _accept(context: WebContext, new: NewComplaint, uploads: list[Upload] | None = None) -> str:
     files = [
         Attachment(filename=u.name, content_type=u.content_type, content=u.content) for u in uploads or []
     ]
-    complaint_id = accept_complaint(runtime.sessions, runtime.registry, runtime.clock, new, files)
-    context.kick()
-    return complaint_id
+    return await context.accept(new, files)
 
 
 def _receipt(
@@ -144,7 +140,7 @@ async def submit_public_form(request: Request, context: Context) -> HTMLResponse
             request, context, "complaint_form.html", language, status=422,
             categories=_categories(context), values=parsed.values, errors=parsed.errors, max_text=MAX_TEXT,
         )  # fmt: skip
-    complaint_id = await run_in_threadpool(_accept, context, new, parsed.attachments)
+    complaint_id = await _accept(context, new, parsed.attachments)
     return _receipt(request, context, language, complaint_id, parsed)
 
 
@@ -211,7 +207,7 @@ async def submit_staff_form(request: Request, context: Context, user: Staff) -> 
     )
     if new is None:
         return _staff_page(request, context, user, language, parsed, status=422)
-    complaint_id = await run_in_threadpool(_accept, context, new)
+    complaint_id = await _accept(context, new)
     return _receipt(request, context, language, complaint_id, parsed, user=user)
 
 
