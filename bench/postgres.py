@@ -2,7 +2,6 @@
 
 import contextlib
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -10,14 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url
 
+from app.prefect_server import free_port
+
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "postgres"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager
@@ -25,7 +19,7 @@ def cluster() -> Iterator[str]:
     """The URL of the maintenance database of a fresh cluster; stopped and removed afterwards."""
     directory = Path(tempfile.mkdtemp(prefix="cf-bench-pg-"))
     started = subprocess.run(  # noqa: S603 - our own scripts/postgres
-        [str(SCRIPT), "start", str(directory), str(_free_port())], capture_output=True, text=True, check=True
+        [str(SCRIPT), "start", str(directory), str(free_port())], capture_output=True, text=True, check=True
     )
     try:
         yield started.stdout.strip()

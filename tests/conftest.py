@@ -1,7 +1,6 @@
 """Fixtures shared across the test suite, one section per concern."""
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url
 
+from app.prefect_server import free_port
 from models.db import migrate
 from notifiers.sink import MailSink
 from tests.imap_support import ImapServer
@@ -25,13 +25,6 @@ POSTGRES_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "postgres
 _POSTGRES_START_SECONDS = pytest.StashKey[float]()
 
 
-def _free_loopback_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """URL of the maintenance database of a PostgreSQL cluster that lives for this test run."""
@@ -39,7 +32,7 @@ def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     directory = Path(tempfile.mkdtemp(prefix="complaintflow-pg-"))
     started = time.monotonic()
     start = subprocess.run(
-        [str(POSTGRES_SCRIPT), "start", str(directory), str(_free_loopback_port())],
+        [str(POSTGRES_SCRIPT), "start", str(directory), str(free_port())],
         capture_output=True,
         text=True,
         check=False,
@@ -117,7 +110,7 @@ def imap_server(request: pytest.FixtureRequest) -> Iterator[ImapServer]:
     """One IMAP account on a dovecot that lives for this test run."""
     # Not tmp_path_factory: its root is private to root, and dovecot's mail processes run as "nobody".
     directory = Path(tempfile.mkdtemp(prefix="complaintflow-imap-"))
-    server = ImapServer("127.0.0.1", _free_loopback_port(), "complaints", uuid.uuid4().hex)
+    server = ImapServer("127.0.0.1", free_port(), "complaints", uuid.uuid4().hex)
     started = time.monotonic()
     start = subprocess.run(
         [str(DOVECOT_SCRIPT), "start", str(directory), str(server.port), server.username, server.password],
