@@ -8,6 +8,7 @@ import asyncio
 import importlib
 import json
 import os
+from collections.abc import Coroutine
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated
@@ -21,6 +22,7 @@ from app.cli_violations import audit_app, violations_app
 from app.timeline import render_timeline
 from flows.errors import RuntimeProblem
 from flows.settings import SHIPPED_POLICY, Settings, load_settings
+from notifiers.errors import NotifierError
 from policies.api import prepare, prepare_scenario
 from policies.errors import PolicyInvalid
 from policies.explain import explain_policy
@@ -122,13 +124,22 @@ def serve_command(
     if demo:
         overrides["policy_path"] = DEMO_POLICY
     settings = _settings(config, **overrides)
-    asyncio.run(_runtime_entry().run_serve(settings, demo=demo))
+    _run_until_stopped(_runtime_entry().run_serve(settings, demo=demo))
 
 
 @app.command("worker")
 def worker_command(config: ConfigOption = None) -> None:
     """Run only the scheduler (wakes due complaints, sends queued mail) against configured services."""
-    asyncio.run(_runtime_entry().run_worker(_settings(config)))
+    _run_until_stopped(_runtime_entry().run_worker(_settings(config)))
+
+
+def _run_until_stopped(main: Coroutine[object, object, None]) -> None:
+    """Run a long-lived process; a start-up problem it names (a taken port) is one line and exit 2."""
+    try:
+        asyncio.run(main)
+    except (RuntimeProblem, NotifierError) as exc:
+        typer.echo(f"complaintflow: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 app.add_typer(audit_app, name="audit")

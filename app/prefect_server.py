@@ -2,6 +2,10 @@
 
 Used when no ``prefect_api_url`` is configured. The first start runs Prefect's migrations (14-21 s on
 this machine), later starts take 5-6 s; we wait for its health endpoint before running flows.
+
+A port someone else already listens on (a second complaintflow, a Prefect user's own server) is
+refused before starting, and the server that answers must be the one we started: its reported home
+folder is ours. Otherwise complaintflow would run its flows on a stranger's server.
 """
 
 import os
@@ -14,7 +18,17 @@ from pathlib import Path
 
 import httpx
 
+from flows.errors import RuntimeProblem
+
 STARTUP_TIMEOUT = 90.0
+
+
+class PortTaken(RuntimeProblem):
+    """A port complaintflow must listen on (web app, local Prefect server) is already in use."""
+
+
+class ForeignServer(RuntimeProblem):
+    """The Prefect server answering on our port is not the one we started."""
 
 
 @dataclass
@@ -71,7 +85,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def ensure_port_free(host: str, port: int, what: str, setting: str) -> None:
+    """Raise ``PortTaken`` naming the setting to change if something listens on ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            pass
+    except OSError:
+        return
+    raise PortTaken(f"{what} port {host}:{port} is already in use; set {setting} to another port")
+
+
 def start_prefect_server(home: Path, port: int = 4200, database_url: str | None = None) -> PrefectServer:
+    ensure_port_free("127.0.0.1", port, "the Prefect server's", "COMPLAINTFLOW_PREFECT_PORT")
     home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **server_environment(home, database_url)}
     log = home / "server.log"
@@ -90,9 +115,22 @@ def start_prefect_server(home: Path, port: int = 4200, database_url: str | None 
             raise RuntimeError(f"the Prefect server exited with {process.returncode}; see {log}")
         try:
             if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:  # noqa: PLR2004
+                _check_is_ours(server, home)
                 return server
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
     server.stop()
     raise RuntimeError(f"the Prefect server did not answer within {STARTUP_TIMEOUT:.0f} s; see {log}")
+
+
+def _check_is_ours(server: PrefectServer, home: Path) -> None:
+    """The answering server reports the home folder it was started with: it must be ``home``."""
+    reported = httpx.get(f"{server.url}/admin/settings", timeout=5).json().get("home")
+    if server.process.poll() is None and reported is not None and Path(reported).resolve() == home.resolve():
+        return
+    server.stop()
+    raise ForeignServer(
+        f"another Prefect server answers on {server.url} (home {reported}), not the one complaintflow"
+        " started; set COMPLAINTFLOW_PREFECT_PORT to a free port"
+    )

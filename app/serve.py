@@ -10,6 +10,7 @@ import contextlib
 import logging
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
 
@@ -17,7 +18,7 @@ import uvicorn
 from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_LEVEL, temporary_settings
 
 from app.demo import play_demo
-from app.prefect_server import PrefectServer, start_prefect_server
+from app.prefect_server import PortTaken, PrefectServer, start_prefect_server
 from app.web.application import create_app
 from flows.accounts import Role, create_account, find_account
 from flows.clock import SystemClock
@@ -43,7 +44,9 @@ async def _prefect(settings: Settings) -> AsyncIterator[str]:
     url = settings.prefect_api_url
     if url is None:
         home = settings.data_dir.resolve() / "prefect"
-        server = await asyncio.to_thread(start_prefect_server, home, 4200, settings.prefect_database_url)
+        server = await asyncio.to_thread(
+            start_prefect_server, home, settings.prefect_port, settings.prefect_database_url
+        )
         url = server.url
     try:
         with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_LOGGING_LEVEL: "WARNING"}):
@@ -98,19 +101,54 @@ async def run_worker(settings: Settings) -> None:
         await scheduler.run_forever(stop)
 
 
+def bind_web_socket(host: str, port: int) -> socket.socket:
+    """The web app's listening socket, bound before anything is announced: a taken port is one clear
+    ``PortTaken``, not a traceback after "is running" and passwords that would then never work."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is not "taken"
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortTaken(
+            f"the web app's port {host}:{port} is already in use ({exc.strerror});"
+            " set COMPLAINTFLOW_HTTP_PORT to another port"
+        ) from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def web_config(app: object, settings: Settings) -> uvicorn.Config:
+    """uvicorn's settings. Forwarded headers are believed only from configured proxies: uvicorn's
+    default trusts them from loopback, so anyone connecting locally could pick their own address."""
+    trusted = settings.trusted_proxies
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=",".join(trusted) if trusted else "",
+    )
+
+
 async def run_serve(settings: Settings, *, demo: bool = False) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    web_socket = bind_web_socket(settings.http_host, settings.http_port)
     stop = asyncio.Event()
     _stop_on_signals(stop)
     sink = None
-    if settings.sink_enabled:
-        sink = MailSink(host=settings.smtp_host, port=settings.smtp_port, store=settings.data_dir / "mail")
-        sink.start()
     try:
+        if settings.sink_enabled:
+            store = settings.data_dir / "mail"
+            sink = MailSink(host=settings.smtp_host, port=settings.smtp_port, store=store)
+            sink.start()
         async with _prefect(settings) as prefect_url:
             runtime = install(build_runtime(settings, SystemClock()))
-            await _serve(settings, runtime, stop, prefect_url, sink, demo=demo)
+            await _serve(settings, runtime, stop, prefect_url, sink, web_socket=web_socket, demo=demo)
     finally:
+        web_socket.close()
         if sink is not None:
             sink.stop()
 
@@ -122,6 +160,7 @@ async def _serve(
     prefect_url: str,
     sink: MailSink | None,
     *,
+    web_socket: socket.socket,
     demo: bool,
 ) -> None:
     scheduler = Scheduler(
@@ -129,8 +168,7 @@ async def _serve(
     )
     app = create_app(runtime, kick=scheduler.kick, mail_store=sink.store if sink else None)
     new_accounts = dev_accounts(runtime) if settings.dev else []
-    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning")
-    server = EmbeddedServer(config)
+    server = EmbeddedServer(web_config(app, settings))
     base = f"http://{settings.http_host}:{settings.http_port}"
     active = runtime.registry.active
     print(f"complaintflow is running (policy {active.policy.id if active else '?'})")
@@ -142,7 +180,10 @@ async def _serve(
     if settings.dev:
         print_dev_accounts(base, new_accounts)
     sys.stdout.flush()
-    tasks = [asyncio.create_task(scheduler.run_forever(stop)), asyncio.create_task(server.serve())]
+    tasks = [
+        asyncio.create_task(scheduler.run_forever(stop)),
+        asyncio.create_task(server.serve(sockets=[web_socket])),
+    ]
     if demo:
         tasks.append(asyncio.create_task(play_demo(base, sink, stop)))
     await stop.wait()

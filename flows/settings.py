@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     imap_starttls: bool = False
     imap_mailboxes: list[str] = ["INBOX"]  # pydantic copies mutable defaults
     imap_poll_seconds: float = 60.0
+    # Times staff supply (heard_at, occurred_at) may lie this far ahead of the server's clock (skew
+    # between devices) and this far back; outside that window intake answers 422 with the range.
+    intake_future_skew_minutes: float = 5.0
+    intake_max_age_days: float = 30.0
+    # Forwarded headers (X-Forwarded-For, -Proto) are believed only from these proxy addresses: anyone
+    # else could rotate them to escape the per-address rate limits.
+    trusted_proxies: list[str] = []
+    # The local Prefect server's port, when serve starts one (no prefect_api_url).
+    prefect_port: int = 4200
+    # --- audit (tamper evidence) ---
 
     @model_validator(mode="after")
     def _secret_outside_dev(self) -> "Settings":
