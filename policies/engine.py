@@ -61,8 +61,10 @@ def _decide_one(policy: CompiledPolicy, org: Org, facts: ComplaintFacts, now: da
     receipt = _receipt(policy, facts)
     if receipt is not None:
         out.notifications.append(receipt)
-    for occurrence in StepPlanner(policy, facts, resolver, now).plan():
+    planner = StepPlanner(policy, facts, resolver, now)
+    for occurrence in planner.plan():
         _emit(policy, resolver, occurrence, now, out)
+    out.wakes.extend(planner.wakes)
 
 
 def _receipt(policy: CompiledPolicy, facts: ComplaintFacts) -> Notification | None:
@@ -124,7 +126,10 @@ def _segment_notifications(
     # Nothing can be sent before the complaint reached the system, even when the deadline counts
     # from an earlier moment (it occurred, or was heard, before it was logged).
     known = resolver.facts.received_at
-    stop = min(t for t in (segment.end, occ.due, _ended(occ)) if t is not None)
+    ended = _ended(occ)
+    if ended is not None and ended < segment.start:
+        return  # done before it started (its anchor lay ahead of the receipt): nothing to ask for
+    stop = min(t for t in (segment.end, occ.due, ended) if t is not None)
     reminder = occ.step.reminder
     for n, (at, kind) in enumerate(_requests(policy, occ, segment, stop)):
         if kind is NotificationKind.REMINDER and at <= known:

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from models.org import Org
+from policies.check_warnings import policy_warnings
 from policies.checks import CheckContext, run_checks
 from policies.errors import PolicyInvalid, Problem
 from policies.org_checks import check_org
@@ -34,6 +35,8 @@ class LoadedPolicy:
     org: Org
     path: Path
     org_path: Path
+    # ``file:line:col: warning: …`` for what is valid but probably not meant; never a failure.
+    warnings: tuple[Problem, ...] = ()
 
 
 def load_org(path: Path) -> Org:
@@ -70,7 +73,8 @@ def load_policy(path: Path, *, templates: Path | None = None) -> LoadedPolicy:
         problems += [located.problem(p, message) for p, message in run_checks(ctx)]
     if problems or spec is None or org is None:
         raise PolicyInvalid(problems)
-    return LoadedPolicy(spec, org, path, org_path)
+    warnings = sorted(located.problem(p, message) for p, message in policy_warnings(spec, org))
+    return LoadedPolicy(spec, org, path, org_path, tuple(warnings))
 
 
 def _policy_org(path: Path, located: Located) -> tuple[Org | None, Path, list[Problem]]:

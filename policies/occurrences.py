@@ -69,6 +69,9 @@ class StepPlanner:
     now: datetime
     done_times: dict[str, list[datetime]] = field(default_factory=dict)
     used_done: set[int] = field(default_factory=set)
+    # Starts that lie ahead of ``now`` (a complaint heard a little after the server received it):
+    # no event will arrive to wake the engine for them, so the caller must.
+    wakes: list[datetime] = field(default_factory=list)
 
     def plan(self) -> list[Occurrence]:
         result: list[Occurrence] = []
@@ -80,7 +83,7 @@ class StepPlanner:
 
     def _step(self, step: Step) -> list[Occurrence]:
         found: list[Occurrence] = []
-        for anchor in self._instants(step.anchor):
+        for anchor in self._instants(step.anchor, ahead=True):
             at = anchor
             for _ in range(MAX_REPEATS):
                 occurrence = self._open(step, len(found) + 1, at)
@@ -95,7 +98,8 @@ class StepPlanner:
                 at = following
         return found
 
-    def _instants(self, anchor: Anchor) -> list[datetime]:
+    def _instants(self, anchor: Anchor, *, ahead: bool = False) -> list[datetime]:
+        """When ``anchor`` happened, up to ``now``; with ``ahead``, also the times still to come."""
         facts = self.facts
         times = {
             AnchorKind.HEARD: [facts.heard_at],
@@ -106,7 +110,7 @@ class StepPlanner:
         }.get(anchor.kind)
         if times is None:
             times = self.done_times.get(anchor.step or "", [])
-        return [t for t in times if t <= self.now]
+        return [t for t in times if ahead or t <= self.now]
 
     def _open(self, step: Step, number: int, anchor: datetime) -> Occurrence | None:
         start = self._condition_start(step, anchor)
@@ -134,8 +138,12 @@ class StepPlanner:
 
     def _condition_start(self, step: Step, anchor: datetime) -> datetime | None:
         for moment in [anchor, *self.facts.change_points(anchor)]:
-            if moment <= self.now and self._holds(step, moment):
-                return moment
+            if not self._holds(step, moment):
+                continue
+            if moment > self.now:
+                self.wakes.append(moment)
+                return None
+            return moment
         return None
 
     def _cancel_time(self, step: Step, start: datetime) -> datetime | None:
@@ -164,7 +172,7 @@ class StepPlanner:
         for index, event in enumerate(self.facts.done):
             if index in self.used_done or event.step != occurrence.step.id:
                 continue
-            if event.at < occurrence.anchor or event.at > self.now:
+            if event.at < self._earliest_done(occurrence) or event.at > self.now:
                 continue
             if occurrence.cancelled_at is not None and event.at > occurrence.cancelled_at:
                 continue
@@ -176,6 +184,14 @@ class StepPlanner:
             occurrence.done = event
             occurrence.segments = _until(occurrence.segments, event.at)
             return
+
+    def _earliest_done(self, occurrence: Occurrence) -> datetime:
+        """A step done once the complaint is in the system counts even when its anchor lies later:
+        the clock of whoever typed the heard or occurred time may run a few minutes ahead."""
+        single = occurrence.step.anchor.kind in {AnchorKind.HEARD, AnchorKind.OCCURRED, AnchorKind.RECEIVED}
+        if single and occurrence.number == 1:
+            return min(occurrence.anchor, self.facts.received_at)
+        return occurrence.anchor
 
     def _valid_done(self, occurrence: Occurrence, event: StepDone) -> bool:
         owner = next(

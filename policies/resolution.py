@@ -2,6 +2,9 @@
 
 R13 requires that every problem has a clear responsible person: whatever an expression cannot
 resolve (no supervisor, nobody holds the role, unknown handler) falls back to the policy's owner.
+The fallback applies where the nobody arises, not to the whole expression: ``supervisor_of(handler)``
+with no handler is the owner's supervisor, so an escalation still goes to someone above the person
+who owned the step (and only to the owner when the owner has no supervisor either).
 """
 
 from dataclasses import dataclass
@@ -88,7 +91,9 @@ class Resolver:
         return self._people(actor, when, depth + 1) if actor is not None else None
 
     def _supervisors(self, of: Actor, when: datetime, depth: int) -> tuple[str, ...] | None:
-        subordinates = self._people(of, when, depth + 1) or ()
+        subordinates = self._people(of, when, depth + 1)
+        if subordinates is None:
+            subordinates = self._people(self.policy.owner, when, depth + 1) or ()
         bosses: list[str] = []
         for person_id in subordinates:
             person = self.org.person(person_id)

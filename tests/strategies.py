@@ -4,10 +4,11 @@ run against, and random event histories for them.
 ``policies()`` draws a policy that ``complaintflow policy check`` accepts by construction: every
 reference points at something that exists, conditions of a step never exclude those of the step it
 waits for, penalties apply to the actors of the steps that carry them, and reminders fire before the
-deadline. ``histories()`` draws complaints for such a policy: received events with random attributes,
-then steps done by the right person (an owner of an obligation that is open at that moment, to one
-of its targets) or by anyone, reassignments, reclassifications, resolutions and reopenings. Times
-fall on a coarse grid often enough that distinct events share an instant.
+deadline. ``histories()`` draws complaints for such a policy: received events with random attributes
+(heard and occurred times before the receipt, or a little after it), then steps done by the right
+person (an owner of an obligation that is open at that moment, to one of its targets) or by anyone,
+reassignments, reclassifications, resolutions and reopenings. Times fall on a coarse grid often
+enough that distinct events share an instant.
 """
 
 import io
@@ -399,9 +400,19 @@ def _minutes(draw: st.DrawFn, most: int) -> int:
     return draw(st.integers(min_value=0, max_value=most))
 
 
+def _earlier_or_ahead(when: datetime, back: int, ahead: int) -> st.SearchStrategy[datetime | None]:
+    """Unset, up to ``back`` minutes before ``when``, or up to ``ahead`` minutes after it (a staff
+    member's clock running ahead of the server's: the anchor lies ahead of the receipt)."""
+    earlier = st.integers(0, back).map(lambda m: when - timedelta(minutes=m))
+    if not ahead:
+        return st.one_of(st.none(), earlier)
+    later = st.integers(1, ahead).map(lambda m: when + timedelta(minutes=m))
+    return st.one_of(st.none(), earlier, later)
+
+
 @st.composite
 def _received(
-    draw: st.DrawFn, generated: GeneratedPolicy, complaint: str, when: datetime
+    draw: st.DrawFn, generated: GeneratedPolicy, complaint: str, when: datetime, ahead: int
 ) -> ComplaintReceived:
     vocabulary = _vocabulary(generated.document, generated.org)
 
@@ -420,10 +431,8 @@ def _received(
         complexity=maybe("complexity"),
         department=maybe("department"),
         heard_by=draw(st.one_of(st.none(), st.sampled_from(generated.people))),
-        heard_at=draw(st.one_of(st.none(), st.integers(0, 90).map(lambda m: when - timedelta(minutes=m)))),
-        occurred_at=draw(
-            st.one_of(st.none(), st.integers(0, 600).map(lambda m: when - timedelta(minutes=m)))
-        ),
+        heard_at=draw(_earlier_or_ahead(when, 90, ahead)),
+        occurred_at=draw(_earlier_or_ahead(when, 600, ahead)),
         complainant=Complainant(email=email, language=language if email else None),
         subject="fuzz",
     )
@@ -493,15 +502,18 @@ def histories(
     max_events: int = 6,
     span_minutes: int = 24 * 60,
     tail_minutes: int = 0,
+    ahead_minutes: int = 5,
 ) -> History:
     """Complaints received within two hours of a start, followed by events over ``span_minutes``;
-    judged at least ``tail_minutes`` after the last event (so deadlines have a chance to pass)."""
+    judged at least ``tail_minutes`` after the last event (so deadlines have a chance to pass).
+    Heard and occurred times may lie up to ``ahead_minutes`` after the receipt (the staff form's
+    allowed clock skew by default)."""
     start = draw(st.sampled_from(STARTS))
     events: list[Event] = []
     for number in range(1, draw(st.integers(min_value=1, max_value=max_complaints)) + 1):
         complaint = f"C-{number}"
         received_at = start + timedelta(minutes=_minutes(draw, 120))
-        events.append(draw(_received(generated, complaint, received_at)))
+        events.append(draw(_received(generated, complaint, received_at, ahead_minutes)))
         offsets = sorted(_minutes(draw, span_minutes) for _ in range(draw(st.integers(0, max_events))))
         if draw(st.booleans()):
             # A handover soon after intake, while the first steps are still open (R16).

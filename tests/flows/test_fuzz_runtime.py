@@ -114,7 +114,7 @@ class Replay:
 
     def _record(self, event: Event) -> None:
         if isinstance(event, ComplaintReceived):
-            details = NewComplaint.model_validate(event.model_dump(exclude={"complaint", "at", "type"}))
+            details = NewComplaint.model_validate(event.model_dump(include=set(NewComplaint.model_fields)))
             runtime = self.runtime
             self.ids[event.complaint] = accept_complaint(
                 runtime.sessions, runtime.registry, self.clock, details

@@ -275,3 +275,24 @@ def test_a_handover_at_the_due_instant_leaves_the_miss_with_the_first_owner(tmp_
     assert [v.actor for v in result.violations] == ["amy"]
     overdue = ObligationStatus.OVERDUE
     assert _status(result, "respond") == [("amy", overdue), ("ben", overdue)]
+
+
+def test_a_heard_time_ahead_of_the_receipt_wakes_the_engine_then(tmp_path: Path) -> None:
+    """Heard 3 minutes after the server received it (a clock running ahead): the step starts at
+    the heard time, and the engine asks to be woken then, with no further event needed."""
+    ready = make_policy(tmp_path, [step("report", to="supervisor_of(first_hearer)", within="30m")])
+    history = [received(heard_at=at(3))]
+    assert decide(ready.policy, ready.org, history, at(0)).wake_at == at(3)
+    later = decide(ready.policy, ready.org, history, at(33))
+    assert [(v.actor, v.due_at) for v in later.violations] == [("amy", at(33))]
+
+
+def test_a_step_done_before_a_heard_time_ahead_of_the_receipt_counts(tmp_path: Path) -> None:
+    """Reported a minute after the receipt, before the (fast) heard time: met, not a violation,
+    and no request for what is already done."""
+    ready = make_policy(tmp_path, [step("report", to="supervisor_of(first_hearer)", within="30m")])
+    history: list[Event] = [received(heard_at=at(3)), done("report", "amy", at(1), "boss")]
+    result = decide(ready.policy, ready.org, history, at(60))
+    assert _status(result, "report") == [("amy", ObligationStatus.MET)]
+    assert result.violations == ()
+    assert [n.kind for n in result.notifications if n.step == "report"] == []

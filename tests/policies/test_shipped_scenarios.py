@@ -121,6 +121,7 @@ COVERED = {
     "keieikai/dual_path_first_hearer_forgets.yaml",
     "keieikai/apology_reminders.yaml",
     "keieikai/incident_report_golden_week.yaml",
+    "keieikai/heard_after_receipt.yaml",
     "cn_hospital/adjusted_saturday.yaml",
     "cn_hospital/phone_30_seconds.yaml",
     "cn_hospital/urgent.yaml",
@@ -131,6 +132,7 @@ COVERED = {
     "nursing_care/on_time.yaml",
     "nursing_care/late.yaml",
     "nursing_care/owner_fallback.yaml",
+    "nursing_care/no_ward_missed.yaml",
     "walkthrough_en/dst_handover.yaml",
     "walkthrough_en/missed_reports.yaml",
     "walkthrough_en/urgent_condition.yaml",
@@ -264,6 +266,55 @@ def test_jp_incident_report_counts_working_days_across_golden_week() -> None:
         (utc(datetime(2026, 5, 7, 15, tzinfo=JST)), ("sato",)),
         (utc(datetime(2026, 5, 8, 15, tzinfo=JST)), ("sato",)),
     ]
+
+
+def test_jp_heard_after_receipt_is_enforced_from_the_heard_time() -> None:
+    """R1, R4, R5: a first hearer whose clock runs 3 minutes ahead types heard 10:03 for a
+    complaint the server received at 10:00. The deadlines count from 10:03, and nobody acting must
+    still bring the requests, the reminders, the violations and the escalations."""
+    sim = run("keieikai/heard_after_receipt.yaml")
+
+    def jst(hour: int, minute: int) -> datetime:
+        return datetime(2026, 4, 1, hour, minute, tzinfo=JST)
+
+    # Heard 10:03: report within 30分 (10:33), the two top-level reports within 1時間 (11:03);
+    # occurred defaults to heard: the apology call within 2時間 (12:03), no penalty.
+    assert violations(sim) == expect(
+        [
+            ("C-1", "report_to_supervisor", "tanaka", jst(10, 33), BONUS),
+            ("C-1", "first_hearer_notifies_top", "tanaka", jst(11, 3), BONUS),
+            ("C-1", "supervisor_consults_top", "sato", jst(11, 3), BONUS),
+            ("C-1", "apology_call", "sato", jst(12, 3), None),
+        ]
+    )
+    requested = [(step, sent(sim, "C-1", step, NotificationKind.REQUEST)) for step in STEPS_JP]
+    assert requested == [
+        ("report_to_supervisor", [(utc(jst(10, 3)), ("tanaka",))]),
+        ("first_hearer_notifies_top", [(utc(jst(10, 3)), ("tanaka",))]),
+        ("supervisor_consults_top", [(utc(jst(10, 3)), ("sato",))]),
+        ("apology_call", [(utc(jst(10, 3)), ("sato",))]),
+    ]
+    # Every 10分 before 10:33; every 20分 before 11:03; every 15分 before 12:03.
+    reminded = {step: [t for t, _ in sent(sim, "C-1", step, NotificationKind.REMINDER)] for step in STEPS_JP}
+    assert reminded == {
+        "report_to_supervisor": at(jst(10, 13), jst(10, 23)),
+        "first_hearer_notifies_top": at(jst(10, 23), jst(10, 43)),
+        "supervisor_consults_top": at(jst(10, 23), jst(10, 43)),
+        "apology_call": at(*(jst(10 + m // 60, m % 60) for m in range(18, 120, 15))),
+    }
+    assert sent(sim, "C-1", "report_to_supervisor", NotificationKind.ESCALATION) == [
+        (utc(jst(10, 33)), ("sato",))
+    ]
+    for step in ("first_hearer_notifies_top", "supervisor_consults_top"):
+        assert sent(sim, "C-1", step, NotificationKind.ESCALATION) == [(utc(jst(11, 3)), ("yamamoto", "ito"))]
+    # The handler's (sato's) supervisor first, then the top 30分 later.
+    assert sent(sim, "C-1", "apology_call", NotificationKind.ESCALATION) == [
+        (utc(jst(12, 3)), ("ito",)),
+        (utc(jst(12, 33)), ("yamamoto", "ito")),
+    ]
+
+
+STEPS_JP = ["report_to_supervisor", "first_hearer_notifies_top", "supervisor_consults_top", "apology_call"]
 
 
 # ─── Chinese hospital (seed 003): R7-R12 ───────────────────────────────────────────────────────
@@ -597,6 +648,33 @@ def test_nursing_every_problem_has_an_owner_until_handed_over() -> None:
         ]
     )
     assert all(o.actors for o in sim.obligations)  # nobody-owned obligations never occur
+
+
+def test_nursing_missed_by_the_fallback_owner_is_escalated_above_her() -> None:
+    """R13: a complaint with no ward falls to the satisfaction director (yangfan, the owner). When
+    she misses the 2-hour reaction and the 24-hour solution, supervisor_of(handler) is her own
+    supervisor (liuhong, the president), not herself: the miss is told to someone above her. The
+    second levels name roles, as written (the satisfaction director, and the nursing director for
+    the solution); policy check warns that the reaction's chain can end at its own actor."""
+    sim = run("nursing_care/no_ward_missed.yaml")
+    assert violations(sim) == expect(
+        [
+            ("N-4", "initial_reaction", "yangfan", datetime(2026, 4, 10, 11, tzinfo=CST), None),
+            ("N-4", "solution", "yangfan", datetime(2026, 4, 11, 9, tzinfo=CST), None),
+        ]
+    )
+    assert sent(sim, "N-4", "initial_reaction", NotificationKind.ESCALATION) == [
+        (utc(datetime(2026, 4, 10, 11, tzinfo=CST)), ("liuhong",)),
+        (utc(datetime(2026, 4, 10, 12, tzinfo=CST)), ("yangfan",)),
+    ]
+    assert sent(sim, "N-4", "solution", NotificationKind.ESCALATION) == [
+        (utc(datetime(2026, 4, 11, 9, tzinfo=CST)), ("liuhong",)),
+        (utc(datetime(2026, 4, 11, 11, tzinfo=CST)), ("yangfan", "hejing")),
+    ]
+    # Requests and reminders still go to her: she owns it (R13).
+    assert sent(sim, "N-4", "initial_reaction", NotificationKind.REQUEST) == [
+        (utc(datetime(2026, 4, 10, 9, tzinfo=CST)), ("yangfan",))
+    ]
 
 
 # ─── English walkthrough (America/New_York) ────────────────────────────────────────────────────
