@@ -64,7 +64,8 @@ def _moment(m: Moment, org: Org) -> str:
         who = f" by {name(org, fact.by)}" if fact.by else ""
         to = f" to {name(org, fact.to)}" if fact.to else ""
         extra = f" {fact.step}" if fact.step else (f" ({fact.detail})" if fact.detail else "")
-        return f"#{fact.seq} {fact.type}{extra}{who}{to}"
+        entered = f" (entered by account {fact.recorded_by})" if fact.recorded_by else ""
+        return f"#{fact.seq} {fact.type}{extra}{who}{to}{entered}"
     if isinstance(fact, EmailFact):
         mark = "*" if fact.concerns_violation else " "
         to = name(org, fact.recipient)

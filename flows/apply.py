@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from flows.decision_log import record_violation
 from flows.email_context import obligation_key, template_context
 from flows.event_log import load_events
+from flows.outbox import error_text
 from flows.registry import Pinned
 from flows.runtime import Runtime
 from models.decisions import Decisions, Notification, NotificationKind, Obligation
@@ -176,7 +177,7 @@ def _outbox_row(
     except NotifierError as exc:
         # A broken or missing template must not undo the decision it belongs to (the violation is
         # still recorded); the row stays visible as failed, with the reason, for an administrator.
-        status, error = "failed", str(exc)
+        status, error = "failed", error_text(exc)
         rendered = RenderedEmail(f"[{notification.template}]", "", "")
     return OutboxRow(
         key="",

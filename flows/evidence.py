@@ -28,7 +28,7 @@ class EventFact:
     to: str | None = None
     step: str | None = None
     detail: str | None = None  # the channel received through, or the new classification
-    recorded_by: str | None = None  # the account that entered a step for someone else (API)
+    recorded_by: str | None = None  # the account that entered it: a step for someone else, staff intake
 
 
 @dataclass(frozen=True)

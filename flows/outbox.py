@@ -9,9 +9,14 @@ The lease follows the SMTP timeout: aiosmtplib applies it to each step of a send
 outlast ``SMTP_STEPS`` timeouts, and a worker starts a send only while that much of its lease is left.
 Rows held by a dead worker come back after seconds (30 s with a 2 s timeout, 110 s with the default
 10 s), not after a fixed number of minutes, and a live worker's slow sends are never overtaken.
+
+A failed send is logged by ids only (row, complaint, kind, step, recipient id, error class): the
+error's text can carry an address, and neither it nor the message is logged. The row keeps
+``last_error`` as ``"<ErrorClass>: <text>"`` for the administrators' failed-mail page.
 """
 
 import asyncio
+import logging
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -31,6 +36,7 @@ SEND_WINDOW = timedelta(seconds=10)  # after a claim, how long this worker may s
 RECORD_RETRY_SECONDS = 0.5
 MAX_BACKOFF = timedelta(minutes=5)
 FIRST_ATTEMPT_GRACE = timedelta(seconds=30)
+log = logging.getLogger("complaintflow.outbox")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -105,20 +111,38 @@ async def drain(
         # flow raises ends up in Prefect's logs.
         try:
             await send(runtime.smtp, _message(runtime, row))
-        except BadAddress as exc:
-            await asyncio.to_thread(_finish, runtime, row.key, str(exc), row.attempts, permanent=True)
-            continue
-        except SendFailed as exc:
-            await asyncio.to_thread(
-                _finish, runtime, row.key, str(exc), row.attempts, permanent=exc.permanent
-            )
-            continue
         except NotifierError as exc:
-            await asyncio.to_thread(_finish, runtime, row.key, str(exc), row.attempts)
+            permanent = isinstance(exc, BadAddress) or (isinstance(exc, SendFailed) and exc.permanent)
+            _log_failure(row, exc, permanent=permanent)
+            await asyncio.to_thread(
+                _finish, runtime, row.key, error_text(exc), row.attempts, permanent=permanent
+            )
             continue
         await _record_sent(runtime, row)
         sent += 1
     return sent
+
+
+def error_text(exc: Exception) -> str:
+    """What ``last_error`` keeps: the error's class (shown to administrators) and its text."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def error_class(last_error: str | None) -> str | None:
+    """The class part of a ``last_error`` written by ``error_text``; None for other texts."""
+    if not last_error:
+        return None
+    head, colon, _ = last_error.partition(":")
+    return head if colon and head.isidentifier() else None
+
+
+def _log_failure(row: OutboxRow, exc: NotifierError, *, permanent: bool) -> None:
+    outcome = "given up" if permanent else "will retry"
+    log.warning(
+        "outbox %s: send failed (%s), %s after %d attempt(s); complaint %s, %s, step %s, recipient %s",
+        row.key, type(exc).__name__, outcome, row.attempts, row.complaint_id, row.kind,
+        row.step or "-", row.recipient,
+    )  # fmt: skip
 
 
 async def _record_sent(runtime: Runtime, row: OutboxRow) -> None:

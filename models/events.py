@@ -46,6 +46,9 @@ class ComplaintReceived(_Event, ComplaintDetails):
     """A complaint entered the system (web form, email, or staff logging a phone or desk complaint)."""
 
     type: Literal["complaint_received"] = "complaint_received"
+    # The account that entered it (a staff member logging a phone call, an API client); None for a
+    # complainant's own form or email. Kept as evidence; the engine does not read it.
+    recorded_by: str | None = None
 
 
 class Classified(_Event):

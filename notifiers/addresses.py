@@ -43,6 +43,18 @@ def check_address(value: str) -> str:
     return result
 
 
+def complainant_address(value: str) -> str:
+    """A complainant's email as every intake (web form, JSON API) accepts it: ``check_address``
+    raising ``ValueError`` so pydantic and the forms report it on the field.
+
+    The receipt goes to this address; one refused only at send time would fail where nobody sees it.
+    """
+    try:
+        return check_address(value)
+    except BadAddress as exc:
+        raise ValueError(str(exc)) from None
+
+
 def mailbox(display_name: str | None, address: str) -> Address:
     """A checked address with a display name made safe: control characters, line breaks and bidi
     overrides collapse to spaces. Quoting and RFC 2047 encoding are left to the email package."""

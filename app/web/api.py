@@ -1,7 +1,9 @@
 """The JSON API: create complaints, record actions on steps, read timelines and violations.
 
 Every state change is committed before the 2xx; then the scheduler is kicked so the flow runs at once.
-Creating a complaint is public intake, like the web form. Everything else needs an account: an API
+Creating a complaint is public intake, like the web form, for what a complainant knows; what only staff
+know (who heard it and when, another channel, triage) needs a staff or admin account, which is then
+kept in the event as the recorder (``app.web.api_checks``). Everything else needs an account: an API
 token as ``Authorization: Bearer`` or a signed-in browser's session (see ``app.web.auth``), with a role
 the route lets in; no credentials is 401, the wrong role 403.
 """
@@ -10,23 +12,24 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.web import api_queries
-from app.web.api_checks import check_new_complaint
-from app.web.api_models import Created, Problem, Recorded, Timeline, ViolationPage
-from app.web.auth import Principal, Role, api_user
+from app.web.api_checks import check_new_complaint, check_trust
+from app.web.api_models import ComplaintIn, Created, Problem, Recorded, Timeline, ViolationPage
+from app.web.auth import Principal, Role, api_user, optional_api_user
 from app.web.context import WebContext, web_context
 from flows.event_log import append_event
-from flows.intake import NewComplaint
 from models.events import StepDone
 from models.tables import ComplaintRow, ViolationRow
+from models.timeutil import AwareDatetime
 
 router = APIRouter()
 Context = Annotated[WebContext, Depends(web_context)]
 ComplaintId = Annotated[str, Path(min_length=1, max_length=64)]
 # Who may do what (roles are not a hierarchy). Dependencies so the check runs before any lookup.
 Recorder = Annotated[Principal, Depends(api_user(Role.STAFF, Role.ADMIN))]
+Submitter = Annotated[Principal | None, Depends(optional_api_user)]
 TIMELINE_READERS = [Depends(api_user(Role.STAFF, Role.AUDITOR, Role.ADMIN))]
 VIOLATION_READERS = [Depends(api_user(Role.AUDITOR, Role.ADMIN))]
 
@@ -34,6 +37,10 @@ Responses = dict[int | str, dict[str, Any]]
 FORBIDDEN: Responses = {
     401: {"model": Problem, "description": "no valid API token or session"},
     403: {"model": Problem, "description": "the account's role may not do this"},
+}
+STAFF_ONLY: Responses = {
+    401: {"model": Problem, "description": "an API token was sent and is not valid"},
+    403: {"model": Problem, "description": "fields only a staff or admin account may set (named)"},
 }
 UNKNOWN: Responses = {404: {"model": Problem, "description": "unknown complaint"}}
 TOO_LARGE: Responses = {413: {"model": Problem, "description": "request body too large"}}
@@ -53,13 +60,14 @@ def healthz() -> dict[str, bool]:
     return {"ok": True}
 
 
-@router.post("/api/complaints", status_code=201, response_model=Created, responses=TOO_LARGE)
-async def create_complaint(new: NewComplaint, context: Context) -> Created:
+@router.post("/api/complaints", status_code=201, response_model=Created, responses=STAFF_ONLY | TOO_LARGE)
+async def create_complaint(new: ComplaintIn, context: Context, user: Submitter) -> Created:
+    """Receive a complaint; the received time is the server's. See ``ComplaintIn`` for who may send what."""
+    check_trust(new, user)
     runtime = context.runtime
-    pinned = runtime.registry.active
-    if pinned is not None:
-        check_new_complaint(new, pinned)
-    return Created(id=await context.accept(new))
+    check_new_complaint(new, runtime.registry.active, runtime.intake_window, runtime.clock.now())
+    recorder = user.username if user is not None else None
+    return Created(id=await context.accept(new, recorded_by=recorder))
 
 
 @router.post(

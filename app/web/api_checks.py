@@ -1,24 +1,82 @@
-"""Checks on a new complaint that a schema cannot express: its words must exist in the active policy.
+"""Checks on a new complaint that a schema cannot express: who may say what, and words and times.
 
-An unknown ``category`` or ``heard_by`` would be stored and then silently match no policy condition
-(or name a first hearer nobody can reach), so intake through the API answers 422 naming the allowed
-values instead. Strings must also be storable: NUL and lone surrogates cannot be encoded in the
-event log's JSON text on every database, so they are refused here rather than failing later.
+Who: anonymous intake takes what a complainant can know (channel ``web``, their details, category,
+subject, text). Who heard it and when, when it happened, another channel and the triage fields start
+deadlines that end in penalties for named people, so they need a staff or admin account; anyone else
+sending them gets 403 naming the fields, never a silent drop.
+
+Words: an unknown ``category`` or ``heard_by`` would be stored and then silently match no policy
+condition (or name a first hearer nobody can reach), so intake answers 422 naming the allowed values.
+Times staff supply must lie in the intake window (``flows.intake.IntakeWindow``): 422 with the range.
+Strings must also be storable: NUL and lone surrogates cannot be encoded in the event log's JSON text
+on every database, so they are refused here rather than failing later.
 """
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
+from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 
+from app.web.auth import Principal, Role
+from flows.intake import IntakeWindow, NewComplaint, staff_only
 from flows.registry import Pinned
-from models.events import ComplaintDetails
+
+TRUSTED = frozenset({Role.STAFF, Role.ADMIN})  # the roles that may record what staff heard
 
 
-def check_new_complaint(new: ComplaintDetails, pinned: Pinned) -> None:
-    """Raise ``RequestValidationError`` (422, field-level) if ``new`` uses words the policy lacks."""
-    errors = [*_vocabulary_errors(new, pinned), *_unstorable(new.model_dump(mode="python"), ("body",))]
+def check_trust(new: NewComplaint, user: Principal | None) -> None:
+    """Raise 403 if ``new`` carries fields only a staff or admin account may set and ``user`` is none."""
+    if user is not None and user.role in TRUSTED:
+        return
+    fields = staff_only(new)
+    if not fields:
+        return
+    named = ", ".join(f"channel={new.channel.value}" if f == "channel" else f for f in fields)
+    who = "an anonymous request" if user is None else f"the role {user.role.value}"
+    raise HTTPException(
+        status_code=403,
+        detail=(
+            f"{named}: only a staff or admin account may set this ({who} may not; send its API token"
+            " as Authorization: Bearer, or sign in). A complainant sends channel web, complainant,"
+            " category, subject and body."
+        ),
+    )
+
+
+def check_new_complaint(
+    new: NewComplaint, pinned: Pinned | None, window: IntakeWindow, now: datetime
+) -> None:
+    """Raise ``RequestValidationError`` (422, field-level) for words the policy lacks, times outside
+    the intake window or text that cannot be stored."""
+    errors = [
+        *(_vocabulary_errors(new, pinned) if pinned is not None else ()),
+        *_time_errors(new, window, now),
+        *_unstorable(new.model_dump(mode="python"), ("body",)),
+    ]
     if errors:
         raise RequestValidationError(errors)
+
+
+def window_message(field: str, window: IntakeWindow, now: datetime) -> str:
+    earliest, latest = (moment.replace(microsecond=0).isoformat() for moment in window.bounds(now))
+    return (
+        f"{field} must lie between {earliest} and {latest}: at most {_span(window.max_age)} before"
+        f" the server's clock and {_span(window.future_skew)} after it"
+    )
+
+
+def _span(length: timedelta) -> str:
+    seconds = length.total_seconds()
+    if seconds >= 86400 and seconds % 86400 == 0:  # noqa: PLR2004 (a day)
+        return f"{seconds / 86400:g} days"
+    return f"{seconds / 60:g} minutes"
+
+
+def _time_errors(new: NewComplaint, window: IntakeWindow, now: datetime) -> Iterator[dict[str, object]]:
+    for field in window.outside(new, now):
+        moment = getattr(new, field)
+        yield _error(("body", field), window_message(field, window, now), moment.isoformat())
 
 
 def _allowed(pinned: Pinned) -> dict[str, list[str]]:
@@ -32,7 +90,7 @@ def _allowed(pinned: Pinned) -> dict[str, list[str]]:
     }
 
 
-def _vocabulary_errors(new: ComplaintDetails, pinned: Pinned) -> Iterator[dict[str, object]]:
+def _vocabulary_errors(new: NewComplaint, pinned: Pinned) -> Iterator[dict[str, object]]:
     for field, allowed in _allowed(pinned).items():
         value = getattr(new, field)
         if value is not None and value not in allowed:

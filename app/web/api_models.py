@@ -1,12 +1,37 @@
-"""Response models of the JSON API, declared so the OpenAPI schema says exactly what comes back.
+"""Models of the JSON API: the complaint it takes in, and what comes back, so the OpenAPI schema
+says exactly both.
 
 The timeline carries facts, not content: no complaint text, no notes, no addresses, no mail bodies;
 people appear by their org id only.
 """
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, Field
+
+from flows.intake import NewComplaint
+from models.complaint import Complainant
+from notifiers.addresses import complainant_address
+
+# The same check the web form applies: the receipt is sent to this address, so one that cannot be
+# sent to (CR/LF, commas, ``Name <a@b>``, a non-ASCII local part) is refused at intake, not at send.
+ComplainantEmail = Annotated[str, Field(max_length=320), AfterValidator(complainant_address)]
+
+
+class ComplainantIn(Complainant):
+    """The complainant's contact details, all optional; the email must be one plain address."""
+
+    email: ComplainantEmail | None = None
+
+
+class ComplaintIn(NewComplaint):
+    """A new complaint. Without a staff or admin account only what a complainant knows may be sent:
+    channel ``web``, ``complainant``, ``category``, ``subject`` and ``body``; the other fields (and the
+    other channels) are for staff logging what they heard, and are 403 otherwise. Times staff give
+    must lie in the intake window (by default at most 30 days back and 5 minutes ahead): 422 else."""
+
+    complainant: ComplainantIn = ComplainantIn()
 
 
 class Problem(BaseModel):

@@ -3,7 +3,8 @@
 ``page_user(...)`` guards HTML pages (session cookie only; anonymous: 303 to ``/login?next=``; wrong
 role: a localized 403 page). ``api_user(...)`` guards JSON/CSV endpoints (``Authorization: Bearer``
 API token, or the session cookie; anonymous or invalid: 401; wrong role: 403). Roles are not a
-hierarchy: a route lists every role it lets in.
+hierarchy: a route lists every role it lets in. ``optional_api_user`` is for public endpoints that
+trust an account with more (JSON intake): the account if there is one, None when anonymous.
 
 The session cookie is ``HttpOnly``, ``SameSite=Lax`` (a cross-site POST never carries it) and
 ``Secure`` unless the configured base URL is plain http (dev and tests). It has no ``Max-Age``: it
@@ -24,12 +25,13 @@ from app.web import forms_guard as guard
 from app.web import i18n
 from app.web.account_texts import account_texts
 from app.web.context import WebContext, web_context
+from app.web.mail_failures_texts import mail_failure_texts
 from app.web.pages import render
 from flows.accounts import Role, session_account, token_account
 from flows.runtime import Runtime
 from models.tables import AccountRow
 
-__all__ = ["Principal", "Role", "api_user", "page_user"]
+__all__ = ["Principal", "Role", "api_user", "optional_api_user", "page_user"]
 
 SESSION_COOKIE = "cf_session"
 NOT_SIGNED_IN = "sign in or send a valid API token"  # the 401's detail
@@ -48,6 +50,7 @@ _MENU: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/dashboard", "nav_dashboard", frozenset(Role)),
     ("/admin/policies", "nav_policies", frozenset({Role.ADMIN})),
     ("/admin/accounts", "nav_accounts", frozenset({Role.ADMIN})),
+    ("/admin/mail-failures", "nav_mail_failures", frozenset({Role.ADMIN})),
     ("/staff/complaints/new", "nav_staff_complaint", frozenset({Role.STAFF, Role.ADMIN})),
 )
 
@@ -70,7 +73,7 @@ class Principal:
     csrf: str = ""  # token for the navigation's sign-out form (pages only)
 
     def nav(self, language: str) -> Nav:
-        texts = account_texts(language)
+        texts = {**account_texts(language), **mail_failure_texts(language)}
         links = tuple((path, texts[key]) for path, key, roles in _MENU if self.role in roles)
         return Nav(links=links, texts=texts)
 
@@ -167,6 +170,25 @@ def api_user(*roles: Role) -> Callable[..., Principal]:
         return principal
 
     return signed_in_api_user
+
+
+def optional_api_user(
+    context: Context,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> Principal | None:
+    """Dependency for a public JSON endpoint: the caller's account, or None when anonymous.
+
+    A bearer token that is not valid is 401, as on every other API route: treating it as anonymous
+    would answer a staff client with an expired token "needs an account" instead of "bad token". A
+    session cookie that has ended is the browser's leftover, and its holder is anonymous.
+    """
+    if bearer is None:
+        return _session_principal(context.runtime, cookie)
+    principal = _token_principal(context.runtime, bearer.credentials)
+    if principal is None:
+        raise HTTPException(status_code=401, detail=NOT_SIGNED_IN, headers={"WWW-Authenticate": "Bearer"})
+    return principal
 
 
 def set_session_cookie(response: Response, runtime: Runtime, secret: str) -> None:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from anyio import CapacityLimiter, to_thread
@@ -23,11 +24,16 @@ class WebContext:
     # the chain busy.
     intake_slots: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(4))
 
-    async def accept(self, new: NewComplaint, attachments: Sequence[Attachment] = ()) -> str:
-        """Store a submitted complaint (API or form) in a worker thread, then wake the scheduler."""
+    async def accept(
+        self, new: NewComplaint, attachments: Sequence[Attachment] = (), *, recorded_by: str | None = None
+    ) -> str:
+        """Store a submitted complaint (API or form) in a worker thread, then wake the scheduler.
+
+        ``recorded_by`` is the signed-in account that entered it; None for a complainant's own."""
         runtime = self.runtime
+        store = partial(accept_complaint, recorded_by=recorded_by)
         complaint_id = await to_thread.run_sync(
-            accept_complaint,
+            store,
             runtime.sessions,
             runtime.registry,
             runtime.clock,

@@ -1,10 +1,13 @@
 """HTML forms: the public complaint form, the staff form for phone/desk complaints, the status page.
 
-The staff form needs a signed-in staff or admin account; the public form and status page need none.
+The staff form needs a signed-in staff or admin account, which is kept in the complaint's event as
+its recorder; the public form and status page need none. The public form takes only what a
+complainant knows: a post carrying staff fields (who heard it, when, the channel, triage) is 403
+naming them, never stored without them.
 
 Order of checks on a public POST: rate limit (429), size (413), CSRF (403), honeypot (looks
-accepted, stores nothing), then the fields (422 with the form again). Complaint text and contact
-details are never logged.
+accepted, stores nothing), staff-only fields (403), then the fields (422 with the form again).
+Complaint text and contact details are never logged.
 """
 
 from typing import Annotated, Any
@@ -27,6 +30,7 @@ from app.web.forms_input import (
     local_input_value,
     parse_public,
     parse_staff,
+    staff_fields_in,
 )
 from app.web.forms_status import complaint_of, status_token, status_view
 from app.web.pages import TEXTS, render
@@ -64,6 +68,15 @@ def _message(request: Request, language: str, key: str, status: int, css: str = 
     return response
 
 
+def _staff_only(request: Request, language: str, fields: list[str]) -> HTMLResponse:
+    texts = TEXTS[language]
+    message = texts["staff_only"].format(fields=", ".join(fields))
+    page = render("message.html", language, title=texts["staff_only_title"], message=message, css="problem")
+    response = HTMLResponse(page, status_code=403)
+    i18n.remember(request, response, language)
+    return response
+
+
 def _categories(context: WebContext) -> tuple[tuple[str, str], ...]:
     pinned = context.runtime.registry.active
     return pinned.policy.categories if pinned else ()
@@ -77,11 +90,17 @@ async def _read_form(request: Request) -> FormData:
     return await request.form(max_files=MAX_FILES, max_fields=40)
 
 
-async def _accept(context: WebContext, new: NewComplaint, uploads: list[Upload] | None = None) -> str:
+async def _accept(
+    context: WebContext,
+    new: NewComplaint,
+    uploads: list[Upload] | None = None,
+    *,
+    user: Principal | None = None,
+) -> str:
     files = [
         Attachment(filename=u.name, content_type=u.content_type, content=u.content) for u in uploads or []
     ]
-    return await context.accept(new, files)
+    return await context.accept(new, files, recorded_by=user.username if user else None)
 
 
 def _receipt(
@@ -132,9 +151,8 @@ async def submit_public_form(request: Request, context: Context) -> HTMLResponse
         parsed, new = parse_public(form, _categories(context), language)
     except TooLarge:
         return _message(request, language, "too_large", 413)
-    if _text_of(form, HONEYPOT):
-        # Looks like success to the bot, so it learns nothing; there is no complaint to track.
-        return _page(request, context, "receipt.html", language, complaint=None, values={}, attachments=[])
+    if refused := _not_stored(request, context, language, form):
+        return refused
     if new is None:
         return _page(
             request, context, "complaint_form.html", language, status=422,
@@ -142,6 +160,16 @@ async def submit_public_form(request: Request, context: Context) -> HTMLResponse
         )  # fmt: skip
     complaint_id = await _accept(context, new, parsed.attachments)
     return _receipt(request, context, language, complaint_id, parsed)
+
+
+def _not_stored(request: Request, context: WebContext, language: str, form: FormData) -> HTMLResponse | None:
+    """The answer to a post that must store nothing (a bot's, or one carrying staff fields), else None."""
+    if _text_of(form, HONEYPOT):
+        # Looks like success to the bot, so it learns nothing; there is no complaint to track.
+        return _page(request, context, "receipt.html", language, complaint=None, values={}, attachments=[])
+    if staff_fields := staff_fields_in(form):
+        return _staff_only(request, language, staff_fields)
+    return None
 
 
 def _text_of(form: FormData, name: str) -> str:
@@ -170,7 +198,25 @@ def _staff_page(
         request, context, "staff_form.html", language, status=status, user=user,
         categories=_categories(context), people=people, zone=str(zone),
         values=values, errors=parsed.errors if parsed else {}, max_text=MAX_TEXT,
+        **_heard_range(context, language),
     )  # fmt: skip
+
+
+def _heard_range(context: WebContext, language: str) -> dict[str, str]:
+    """The intake window for "when it was heard": the input's min/max and the message naming it."""
+    runtime = context.runtime
+    pinned = runtime.registry.active
+    if pinned is None:
+        return {"heard_min": "", "heard_max": "", "range_message": ""}
+    zone = pinned.policy.calendar.zone
+    earliest, latest = runtime.intake_window.bounds(runtime.clock.now())
+    shown = [f"{moment.astimezone(zone):%Y-%m-%d %H:%M}" for moment in (earliest, latest)]
+    message = TEXTS[language]["err_time_range"].format(earliest=shown[0], latest=shown[1], zone=zone)
+    return {
+        "heard_min": local_input_value(earliest, zone),
+        "heard_max": local_input_value(latest, zone),
+        "range_message": message,
+    }
 
 
 def _staff_defaults(context: WebContext, user: Principal) -> dict[str, str]:
@@ -203,11 +249,16 @@ async def submit_staff_form(request: Request, context: Context, user: Staff) -> 
         return _message(request, language, "csrf", 403)
     people = {p.id for p in pinned.org.people}
     parsed, new = parse_staff(
-        form, pinned.policy.categories, people, pinned.policy.calendar.zone, runtime.clock.now()
+        form,
+        pinned.policy.categories,
+        people,
+        pinned.policy.calendar.zone,
+        now=runtime.clock.now(),
+        window=runtime.intake_window,
     )
     if new is None:
         return _staff_page(request, context, user, language, parsed, status=422)
-    complaint_id = await _accept(context, new)
+    complaint_id = await _accept(context, new, user=user)
     return _receipt(request, context, language, complaint_id, parsed, user=user)
 
 

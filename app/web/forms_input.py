@@ -1,18 +1,21 @@
 """Reading the complaint forms: size limits, field checks, and the ``NewComplaint`` they describe.
 
 Errors are message keys (texts in ``pages.TEXTS``) per field, so the form can be shown again, in the
-visitor's language, with what they typed.
+visitor's language, with what they typed. The complainant's email is checked by the same function as
+the JSON API's (``notifiers.addresses.complainant_address``), and the staff form's "when it was heard"
+by the same intake window.
 """
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData, UploadFile
 
-from flows.intake import NewComplaint
+from flows.intake import PUBLIC_CHANNELS, STAFF_ONLY_FIELDS, IntakeWindow, NewComplaint
 from models.complaint import Channel, Complainant
+from notifiers.addresses import complainant_address
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_TOTAL_BYTES = 10 * 1024 * 1024
@@ -26,7 +29,6 @@ MAX_LINE = 200
 # Control characters break headers and logs (CRLF injection); free text may keep newlines and tabs.
 _LINE_BAD = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _TEXT_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$")
 _PHONE = re.compile(r"^[0-9+()\- ]{3,30}$")
 
 
@@ -81,6 +83,26 @@ def _body(parsed: Parsed, form: FormData) -> str:
     return value
 
 
+def _email(parsed: Parsed, form: FormData) -> str | None:
+    value = _line(parsed, form, "email", 254)
+    if value is None or "email" in parsed.errors:
+        return value
+    try:
+        return complainant_address(value)
+    except ValueError:
+        parsed.errors["email"] = "err_email"
+        return None
+
+
+def staff_fields_in(form: FormData) -> list[str]:
+    """The fields only staff may set that a post to the public form carries (``channel`` if not web)."""
+    found = [name for name in STAFF_ONLY_FIELDS if _text(form, name)]
+    channel = _text(form, "channel")
+    if channel and channel not in PUBLIC_CHANNELS:
+        found.insert(0, "channel")
+    return found
+
+
 def _category(parsed: Parsed, form: FormData, categories: tuple[tuple[str, str], ...]) -> str | None:
     value = _text(form, "category")
     parsed.values["category"] = value
@@ -122,9 +144,7 @@ def parse_public(
     """The patient/family form: contact details optional, consent required."""
     parsed = Parsed(values={})
     name = _line(parsed, form, "name")
-    email = _line(parsed, form, "email", 254)
-    if email and not _EMAIL.match(email):
-        parsed.errors["email"] = "err_email"
+    email = _email(parsed, form)
     phone = _line(parsed, form, "phone", 30)
     if phone and not _PHONE.match(phone):
         parsed.errors["phone"] = "err_phone"
@@ -151,7 +171,9 @@ def parse_staff(
     categories: tuple[tuple[str, str], ...],
     people: set[str],
     zone: ZoneInfo,
+    *,
     now: datetime,
+    window: IntakeWindow,
 ) -> tuple[Parsed, NewComplaint | None]:
     """The staff form for a phone or desk complaint: who heard it and when start the chain (R1)."""
     parsed = Parsed(values={})
@@ -159,7 +181,7 @@ def parse_staff(
     parsed.values["heard_by"] = heard_by
     if heard_by not in people:
         parsed.errors["heard_by"] = "err_choice"
-    heard_at = _heard_at(parsed, form, zone, now)
+    heard_at = _heard_at(parsed, form, zone, now, window)
     channel = _text(form, "channel")
     parsed.values["channel"] = channel
     if channel not in (Channel.PHONE.value, Channel.DESK.value):
@@ -184,7 +206,9 @@ def parse_staff(
     )
 
 
-def _heard_at(parsed: Parsed, form: FormData, zone: ZoneInfo, now: datetime) -> datetime | None:
+def _heard_at(
+    parsed: Parsed, form: FormData, zone: ZoneInfo, now: datetime, window: IntakeWindow
+) -> datetime | None:
     # datetime-local sends wall-clock time without an offset: it is the policy's time zone.
     raw = _text(form, "heard_at")
     parsed.values["heard_at"] = raw
@@ -193,8 +217,8 @@ def _heard_at(parsed: Parsed, form: FormData, zone: ZoneInfo, now: datetime) -> 
     except ValueError:
         parsed.errors["heard_at"] = "err_datetime"
         return None
-    if heard > now + timedelta(minutes=5):
-        parsed.errors["heard_at"] = "err_future"
+    if not window.contains(heard, now):
+        parsed.errors["heard_at"] = "err_time_range"  # shown with the window's bounds (forms.py)
         return None
     return heard
 

@@ -237,3 +237,69 @@ def test_a_staff_account_linked_to_a_person_is_preselected_as_the_hearer(
     unlinked = TestClient(web.app)
     sign_in(unlinked, runtime, "staff")
     assert " selected>" not in unlinked.get(STAFF_FORM).text.split('id="heard_by"')[1].split("</select>")[0]
+
+
+def test_the_staff_form_keeps_the_account_and_bounds_when_it_was_heard(
+    tmp_path: Path, sink: MailSink
+) -> None:
+    web, runtime = _setup(tmp_path, sink)
+    desk = sign_in(web, runtime, "staff")
+    data = {"heard_by": "tanaka", "channel": "phone", "body": "電話で苦情"}
+    accepted = web.post(
+        STAFF_FORM, data=data | {"csrf_token": _csrf(web, STAFF_FORM), "heard_at": "2026-03-05T10:00"}
+    )
+    assert accepted.status_code == 200, accepted.text  # 27 days ago: inside the 30-day window
+    complaint = re.search(r'id="tracking-number">([0-9-]+)<', accepted.text)
+    assert complaint
+    with runtime.sessions() as session:
+        received = load_events(session, complaint.group(1))[0][0]
+    assert isinstance(received, ComplaintReceived)
+    assert received.recorded_by == desk
+    # START is 2026-04-01 10:00 Asia/Tokyo: the window runs from 03-02 10:00 to 10:05.
+    for too_far in ("2026-03-01T10:00", "2026-04-01T10:06", "0001-01-01T00:00"):
+        refused = web.post(
+            STAFF_FORM,
+            data=data | {"csrf_token": _csrf(web, STAFF_FORM), "heard_at": too_far},
+            headers={"Accept-Language": "ja"},
+        )
+        assert refused.status_code == 422, too_far
+        error = re.search(r'id="err-heard_at">([^<]+)<', refused.text)
+        assert error, too_far
+        assert "2026-03-02 10:00から2026-04-01 10:05(Asia/Tokyo)まで" in error.group(1)
+    assert _count(runtime) == 1
+
+
+def test_the_public_form_refuses_staff_fields_naming_them(tmp_path: Path, sink: MailSink) -> None:
+    web, runtime = _setup(tmp_path, sink)
+    data = {"csrf_token": _csrf(web), "consent": "yes", "body": "待ち時間が長すぎました。"}
+    for extra, named in (
+        ({"heard_by": "tanaka", "heard_at": "2026-03-29T10:00"}, "heard_by, heard_at"),
+        ({"channel": "phone"}, "channel"),
+        ({"severity": "high"}, "severity"),
+    ):
+        refused = web.post(FORM, data=data | extra, headers={"Accept-Language": "en"})
+        assert refused.status_code == 403, extra
+        assert f"entered by staff only: {named}." in refused.text
+    assert _count(runtime) == 0
+    assert web.post(FORM, data=data | {"csrf_token": _csrf(web), "channel": "web"}).status_code == 200
+
+
+def test_the_public_form_refuses_addresses_a_receipt_cannot_go_to(tmp_path: Path, sink: MailSink) -> None:
+    web, runtime = _setup(tmp_path, sink)
+    for address in (
+        "a@example.jp,b@example.jp",
+        "Yamada <a@example.jp>",
+        "やまだ@example.jp",
+        "a@b@example.jp",
+    ):
+        data = {"csrf_token": _csrf(web), "consent": "yes", "body": "寒い", "email": address}
+        refused = web.post(FORM, data=data, headers={"Accept-Language": "en"})
+        assert refused.status_code == 422, address
+        assert "does not look like an email address" in refused.text
+    assert _count(runtime) == 0
+    _submit(web, email="Hanako.Yamada+clinic@Example.JP")
+    with runtime.sessions() as session:
+        stored = session.scalars(select(ComplaintRow.id)).one()
+        received = load_events(session, stored)[0][0]
+    assert isinstance(received, ComplaintReceived)
+    assert received.complainant.email == "Hanako.Yamada+clinic@example.jp"

@@ -24,6 +24,7 @@ from models.db import migrate
 from models.events import ComplaintReceived
 from models.tables import ComplaintRow, EventRow
 from notifiers.sink import MailSink, StoredMail
+from tests.app.auth_support import api_token
 from tests.runtime_support import START, make_runtime
 
 SCRIPT = "<script>alert(1)</script>"
@@ -47,8 +48,10 @@ def web(runtime: Runtime) -> Iterator[TestClient]:
 
 
 def _submit(web: TestClient, runtime: Runtime, **fields: object) -> str:
+    # A phone complaint is logged by staff: only a staff account may say who heard it.
     new = {"channel": "phone", "heard_by": "tanaka", "category": "attitude", **fields}
-    response = web.post("/api/complaints", json=new)
+    staff = {"Authorization": f"Bearer {api_token(runtime, 'staff')}"}
+    response = web.post("/api/complaints", json=new, headers=staff)
     assert response.status_code == 201, response.text
     complaint_id: str = response.json()["id"]
     process_complaint(runtime, complaint_id)

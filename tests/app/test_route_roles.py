@@ -78,6 +78,7 @@ EXPECTED: dict[str, Access] = {
     "POST /admin/accounts/{username}/disable": page("admin"),
     "POST /admin/accounts/{username}/tokens": page("admin"),
     "POST /admin/accounts/{username}/tokens/revoke": page("admin"),
+    "GET /admin/mail-failures": page("admin"),
     "GET /audit/violations": page("auditor", "admin"),
     "GET /audit/violations.csv": api("auditor", "admin"),
     "GET /audit/violations.json": api("auditor", "admin"),
@@ -103,6 +104,11 @@ SAMPLES = {
 }
 
 
+def _app(runtime: Runtime, mail: Path) -> FastAPI:
+    """The app as ``serve`` builds it."""
+    return create_app(runtime, mail_store=mail)
+
+
 @dataclass
 class World:
     app: FastAPI
@@ -123,8 +129,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     mail.start()
     try:
         runtime = make_runtime(url, mail, FakeClock(START))
-        app = create_app(runtime, mail_store=folder / "mail")
-        created = TestClient(app).post("/api/complaints", json={"channel": "phone", "heard_by": "tanaka"})
+        app = _app(runtime, folder / "mail")
+        staff = {"Authorization": f"Bearer {api_token(runtime, 'staff')}"}
+        phone = {"channel": "phone", "heard_by": "tanaka"}
+        created = TestClient(app).post("/api/complaints", json=phone, headers=staff)
         assert created.status_code == 201
         usernames = {role: make_account(runtime, role) for role in ROLES}
         cookies = {}
@@ -154,7 +162,7 @@ def test_every_route_has_a_line_in_the_matrix(world: World) -> None:
 
 def _client(world: World, role: str, key: str) -> TestClient:
     # A fresh app per test: its sign-in rate limit counts from zero; the database is shared.
-    client = TestClient(create_app(world.runtime, mail_store=world.mail))
+    client = TestClient(_app(world.runtime, world.mail))
     if role == ANONYMOUS:
         return client
     if key == "POST /logout":  # it ends the session it is sent with: use one of its own

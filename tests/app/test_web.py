@@ -34,6 +34,15 @@ def _auth(web: TestClient, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_token(runtime, role)}"}
 
 
+def _phone(web: TestClient, **fields: object) -> str:
+    """A phone complaint heard by tanaka, logged through the API by a staff account; its id."""
+    new = {"channel": "phone", "heard_by": "tanaka", **fields}
+    created = web.post("/api/complaints", json=new, headers=_auth(web, "staff"))
+    assert created.status_code == 201, created.text
+    complaint_id: str = created.json()["id"]
+    return complaint_id
+
+
 def _enforce(web: TestClient, complaint_id: str) -> None:
     """What the scheduler does for a due complaint: decide, record, send the queued mail."""
     runtime = web.app.state.context.runtime  # type: ignore[attr-defined]
@@ -57,7 +66,7 @@ def test_recording_an_action_needs_a_staff_token_and_a_known_complaint(
     tmp_path: Path, sink: MailSink
 ) -> None:
     web = _client(f"sqlite:///{tmp_path}/w.db", sink)
-    complaint = web.post("/api/complaints", json={"channel": "phone", "heard_by": "tanaka"}).json()["id"]
+    complaint = _phone(web)
     action = {"step": "report_to_supervisor", "by": "tanaka", "to": "sato"}
     assert web.post(f"/api/complaints/{complaint}/actions", json=action).status_code == 401
     bad = {"Authorization": "Bearer cf_not-a-token"}
@@ -76,7 +85,7 @@ def test_a_staff_account_linked_to_a_person_records_only_that_persons_steps(
 ) -> None:
     web = _client(f"sqlite:///{tmp_path}/w.db", sink)
     runtime = web.app.state.context.runtime  # type: ignore[attr-defined]
-    complaint = web.post("/api/complaints", json={"channel": "phone", "heard_by": "tanaka"}).json()["id"]
+    complaint = _phone(web)
     action = {"step": "report_to_supervisor", "by": "tanaka", "to": "sato"}
     suzuki = make_account(runtime, "staff", person="suzuki")
     with runtime.sessions.begin() as session:
@@ -100,16 +109,10 @@ def _admin_name(runtime: Runtime) -> str:
         return session.scalars(select(AccountRow.username).where(AccountRow.role == "admin")).one()
 
 
-def test_a_forged_action_link_is_410_and_says_why(tmp_path: Path, sink: MailSink) -> None:
-    web = _client(f"sqlite:///{tmp_path}/w.db", sink)
-    page = web.get("/a/not-a-real-token")
-    assert page.status_code == 410
-    assert "not valid" in page.text
-
-
 def test_unknown_policy_words_are_422_naming_the_allowed_values(tmp_path: Path, sink: MailSink) -> None:
     web = _client(f"sqlite:///{tmp_path}/w.db", sink)
-    bad = web.post("/api/complaints", json={"channel": "phone", "heard_by": "nobody", "category": "zzz"})
+    new = {"channel": "phone", "heard_by": "nobody", "category": "zzz"}
+    bad = web.post("/api/complaints", json=new, headers=_auth(web, "staff"))
     assert bad.status_code == 422
     messages = {tuple(e["loc"]): e["msg"] for e in bad.json()["detail"]}
     assert "tanaka" in messages[("body", "heard_by")]
@@ -117,6 +120,13 @@ def test_unknown_policy_words_are_422_naming_the_allowed_values(tmp_path: Path, 
     too_long = web.post("/api/complaints", json={"channel": "web", "subject": "x" * 301})
     assert too_long.status_code == 422
     assert [e["loc"] for e in too_long.json()["detail"]] == [["body", "subject"]]
+
+
+def test_a_forged_action_link_is_410_and_says_why(tmp_path: Path, sink: MailSink) -> None:
+    web = _client(f"sqlite:///{tmp_path}/w.db", sink)
+    page = web.get("/a/not-a-real-token")
+    assert page.status_code == 410
+    assert "not valid" in page.text
 
 
 def test_the_timeline_shows_facts_but_no_text_or_addresses(tmp_path: Path, sink: MailSink) -> None:
@@ -129,7 +139,7 @@ def test_the_timeline_shows_facts_but_no_text_or_addresses(tmp_path: Path, sink:
         "subject": "secret subject",
         "complainant": {"name": "Yamada Hanako", "email": "hanako@example.org"},
     }
-    complaint = web.post("/api/complaints", json=new).json()["id"]
+    complaint = web.post("/api/complaints", json=new, headers=_auth(web, "staff")).json()["id"]
     _enforce(web, complaint)
     action = {"step": "report_to_supervisor", "by": "tanaka", "to": "sato", "note": "private note"}
     assert web.post(
@@ -158,10 +168,7 @@ def test_the_timeline_shows_facts_but_no_text_or_addresses(tmp_path: Path, sink:
 def test_violations_are_filtered_and_paged(tmp_path: Path, sink: MailSink) -> None:
     clock = FakeClock(START)
     web = _client(f"sqlite:///{tmp_path}/w.db", sink, clock)
-    ids = [
-        web.post("/api/complaints", json={"channel": "phone", "heard_by": "tanaka"}).json()["id"]
-        for _ in range(3)
-    ]
+    ids = [_phone(web) for _ in range(3)]
     clock.advance(timedelta(days=30))
     for complaint in ids:
         _enforce(web, complaint)
@@ -199,4 +206,9 @@ def test_violations_are_filtered_and_paged(tmp_path: Path, sink: MailSink) -> No
         web.get("/api/violations", params={"since": "2026-04-01T10:00:00"}, headers=reader).status_code == 422
     )
     assert web.get("/api/violations", params={"limit": 501}, headers=reader).status_code == 422
+    for bound in ("since", "until"):
+        for edge in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+            overflow = web.get("/api/violations", params={bound: edge}, headers=reader)
+            assert overflow.status_code == 422, (bound, edge, overflow.status_code)
+            assert "out of range" in overflow.json()["detail"][0]["msg"]
     assert web.get("/api/violations", params={"after": "no-such-key"}, headers=reader).status_code == 422

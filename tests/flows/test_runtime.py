@@ -4,6 +4,7 @@ Time is a fake clock moved by hand; mail goes to a real aiosmtpd server on loopb
 """
 
 import asyncio
+import logging
 import re
 import shutil
 from datetime import timedelta
@@ -16,16 +17,17 @@ from app.web.actions import record
 from flows.apply import process_complaint
 from flows.clock import FakeClock
 from flows.event_log import load_events
-from flows.intake import NewComplaint, accept_complaint
+from flows.intake import IntakeWindow, NewComplaint, accept_complaint
 from flows.links import LinkRejected
-from flows.outbox import drain
-from flows.runtime import Runtime
-from models.complaint import Channel
+from flows.outbox import drain, error_class
+from flows.runtime import Runtime, build_runtime
+from flows.settings import Settings
+from models.complaint import Channel, Complainant
 from models.tables import Base, ComplaintRow, ObligationRow, OutboxRow, ViolationRow
 from notifiers.sink import MailSink
 from notifiers.templates import TemplateStore
 from policies.simulate import simulate
-from tests.runtime_support import action_paths
+from tests.runtime_support import START, action_paths
 
 
 def _submit(runtime: Runtime, **fields: object) -> str:
@@ -204,3 +206,39 @@ def test_a_broken_template_does_not_undo_the_violation(
         failed = session.scalars(select(OutboxRow).where(OutboxRow.status == "failed")).all()
     assert [(row.kind, row.recipient) for row in failed] == [("escalation", "sato")]
     assert failed[0].last_error
+
+
+def test_a_receipt_that_cannot_be_sent_is_logged_by_ids_and_kept_failed(
+    runtime: Runtime, sink: MailSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Stored as the API took it before intake checked addresses: the relay can never deliver it.
+    address = "Yamada <hanako@example.org>"
+    new = NewComplaint(channel=Channel.WEB, complainant=Complainant(email=address), body="寒い")
+    complaint_id = accept_complaint(runtime.sessions, runtime.registry, runtime.clock, new)
+    with caplog.at_level(logging.WARNING, logger="complaintflow.outbox"):
+        _run(runtime, complaint_id)
+    with runtime.sessions() as session:
+        receipt = session.scalars(select(OutboxRow).where(OutboxRow.recipient == "complainant")).one()
+    assert (receipt.status, error_class(receipt.last_error)) == ("failed", "BadAddress")
+    logged = [r.getMessage() for r in caplog.records if r.name == "complaintflow.outbox"]
+    assert len(logged) == 1
+    assert complaint_id in logged[0]
+    assert "BadAddress" in logged[0]
+    assert "complainant" in logged[0]
+    assert "given up" in logged[0]
+    for secret in ("hanako", "example.org", "Yamada", "寒い", receipt.subject):
+        assert secret not in logged[0]
+
+
+def test_the_intake_window_comes_from_the_settings(tmp_path: Path, sink: MailSink) -> None:
+    url = f"sqlite:///{tmp_path / 'window.db'}"
+    settings = Settings(
+        dev=True,  # keys generated in tmp_path
+        data_dir=tmp_path,
+        database_url=url,
+        smtp_port=sink.port,
+        intake_future_skew_minutes=2,
+        intake_max_age_days=7,
+    )
+    runtime = build_runtime(settings, FakeClock(START))
+    assert runtime.intake_window == IntakeWindow(future_skew=timedelta(minutes=2), max_age=timedelta(days=7))

@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from notifiers.addresses import check_address, parse_mailbox
+from notifiers.addresses import check_address, complainant_address, parse_mailbox
 from notifiers.errors import BadAddress, BadHeader
 from notifiers.message import build_message
 from notifiers.templates import RenderedEmail
@@ -119,6 +119,16 @@ def test_good_addresses_pass_and_idn_domains_are_encoded() -> None:
     assert check_address("o'brien+complaints@Mail.Example.COM") == "o'brien+complaints@mail.example.com"
     assert check_address("user@例え.jp") == "user@xn--r8jz45g.jp"
     assert check_address(" padded@clinic.example ") == "padded@clinic.example"
+
+
+def test_a_complainant_address_is_checked_as_a_recipient_and_refused_as_a_value_error() -> None:
+    # Intake (form and API) reports a ValueError on the field; what passes can be sent to.
+    assert complainant_address("Hanako@Example.JP") == "Hanako@example.jp"
+    for address in ("a@example.jp\r\nBcc: b@example.jp", "a@example.jp, b@example.jp", "A <a@example.jp>"):
+        with pytest.raises(ValueError, match="not a single plain address"):
+            complainant_address(address)
+    with pytest.raises(ValueError, match="local part"):
+        complainant_address("はなこ@example.jp")
 
 
 @pytest.mark.parametrize(
