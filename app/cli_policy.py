@@ -17,6 +17,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from flows import audit_keys
 from flows.clock import SystemClock
 from flows.dry_run import MAX_DAYS, DryRun, dry_run
 from flows.errors import RuntimeProblem
@@ -183,6 +184,7 @@ def _database(config: Path | None, *, migrated: bool = False) -> Iterator[sessio
     except (ValidationError, RuntimeProblem) as exc:
         typer.echo(f"complaintflow: bad settings: {exc}", err=True)
         raise typer.Exit(2) from exc
+    audit_keys.install(audit_keys.from_settings(settings))
     if migrated:
         migrate(settings.database)
     engine = make_engine(settings.database)

@@ -1,4 +1,5 @@
-"""``complaintflow violations list|show|export|rule`` and ``complaintflow audit verify``.
+"""``complaintflow violations list|show|export|rule`` and ``complaintflow audit`` (verify, checkpoint,
+public-key).
 
 Exit codes as for the whole command: 0 success, 1 a finding or a refused ruling (broken chain,
 unknown key, not an auditor), 2 usage errors (bad option values, bad settings).
@@ -17,13 +18,16 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.evidence_text import evidence_json, evidence_lines
-from flows.audit import verify
+from flows import audit_checkpoints, audit_keys
+from flows.audit import Against, Report, verify_live
+from flows.audit_enforcement import grace_for
+from flows.audit_keys import AuditKeys
 from flows.clock import SystemClock
 from flows.errors import RuntimeProblem
 from flows.evidence import evidence
 from flows.registry import PolicyRegistry
 from flows.rulings import Ruling, RulingRefused, rule
-from flows.settings import load_settings
+from flows.settings import Settings, load_settings
 from flows.violation_export import STATUSES, ViolationFilter, iter_violations, write_csv, write_json
 from models.db import make_engine, make_sessions
 
@@ -34,13 +38,17 @@ audit_app = typer.Typer(no_args_is_help=True, help="Check that the records were 
 violations_app = typer.Typer(no_args_is_help=True, help="Read, export and rule on the violation log.")
 
 
-@contextmanager
-def _database(config: Path | None) -> Iterator[sessionmaker[Session]]:
+def _load(config: Path | None) -> Settings:
     try:
-        settings = load_settings(config)
+        return load_settings(config)
     except (ValidationError, RuntimeProblem) as exc:
         typer.echo(f"complaintflow: bad settings: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+@contextmanager
+def _database(config: Path | None) -> Iterator[sessionmaker[Session]]:
+    settings = _load(config)
     engine = make_engine(settings.database)
     try:
         yield make_sessions(engine)
@@ -54,18 +62,89 @@ def _session(config: Path | None) -> Iterator[Session]:
         yield session
 
 
+def _keys(config: Path | None) -> AuditKeys:
+    try:
+        return audit_keys.install(audit_keys.from_settings(_load(config)))
+    except RuntimeProblem as exc:
+        typer.echo(f"complaintflow: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+CheckpointsOption = Annotated[
+    Path | None,
+    typer.Option("--checkpoints", help="Verify against this copy of the checkpoint file (an auditor's)."),
+]
+PublicKeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--public-key", help="The PEM public key the checkpoints must be signed with (an auditor's copy)."
+    ),
+]
+
+
 @audit_app.command("verify")
-def audit_verify(config: ConfigOption = None) -> None:
-    """Re-walk both hash chains (events, decisions) and the violations table; exit 1 naming the first
-    row that was edited, deleted or moved directly in the database."""
+def audit_verify(
+    config: ConfigOption = None, checkpoints: CheckpointsOption = None, public_key: PublicKeyOption = None
+) -> None:
+    """Re-walk both keyed hash chains (events, decisions), check them against every signed checkpoint,
+    and the unchained tables against them; exit 1 naming the first row that was edited, deleted or
+    moved directly in the database, or the checkpoint the database contradicts."""
+    settings = _load(config)
+    keys = _keys(config)
+    try:
+        against = Against(
+            checkpoints or keys.checkpoints,
+            audit_keys.load_public_key(public_key) if public_key else keys.public_key(),
+        )
+    except RuntimeProblem as exc:
+        typer.echo(f"complaintflow: {exc}", err=True)
+        raise typer.Exit(2) from exc
     with _session(config) as session:
-        report = verify(session)
-    counts = f"{report.events} event rows, {report.decisions} decision rows, {report.violations} violations"
+        now = SystemClock().now()
+        grace = grace_for(settings.scheduler_poll_seconds)
+        report = verify_live(session, now, grace=grace, keys=keys, against=against)
+    _print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_report(report: Report) -> None:
+    counts = (
+        f"{report.events} event rows, {report.decisions} decision rows, {report.violations} violations,"
+        f" {report.attachments} attachments, {report.checkpoints} checkpoints"
+    )
     if report.broken is not None:
         typer.echo(f"BROKEN: {report.broken}")
+    for problem in report.problems:
+        typer.echo(f"PROBLEM: {problem}")
+    if not report.ok:
         typer.echo(f"checked before it: {counts}")
-        raise typer.Exit(1)
+        return
     typer.echo(f"ok: {counts}; hash chains intact, violations match the decision log")
+    if report.checkpoints == 0:
+        typer.echo(
+            f"warning: no checkpoint in {report.checkpoint_file}: a log cut short or wiped cannot be"
+            " seen before `complaintflow audit checkpoint` has written one"
+        )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(config: ConfigOption = None) -> None:
+    """Sign the chains' heads and the row counts now and append them to the checkpoint file."""
+    keys = _keys(config)
+    with _session(config) as session:
+        record = audit_checkpoints.write(session, keys, SystemClock().now())
+    heads = record["heads"]
+    typer.echo(
+        f"checkpoint written to {keys.checkpoints}: events seq={heads['events']['seq']},"
+        f" decision_log seq={heads['decision_log']['seq']} at {record['at']}"
+    )
+
+
+@audit_app.command("public-key")
+def audit_public_key(config: ConfigOption = None) -> None:
+    """Print the PEM public key that verifies the checkpoints (give it to auditors, publish it)."""
+    typer.echo(audit_keys.public_pem(_keys(config).public_key()), nl=False)
 
 
 Actor = Annotated[str | None, typer.Option(help="Person id (or group label) who owed the step.")]
@@ -180,6 +259,7 @@ def violations_rule(
     if len(chosen) != 1:
         typer.echo("complaintflow: give exactly one of --confirm, --dispute, --waive", err=True)
         raise typer.Exit(2)
+    _keys(config)  # the ruling is appended to the keyed decision log
     with _session(config) as session:
         try:
             with session.begin():

@@ -2,11 +2,14 @@
 
 It is the second chain `audit verify` walks (the event log is the first). Each row carries the hash of
 the row before it, so an edit, a deletion or a reordering done directly in the database breaks the
-chain at that row. Rows are only ever appended; the ``violations.status`` column is a projection of
-the latest ruling, which `audit verify` checks against this log.
+chain at that row; the hash is an HMAC-SHA256 under the audit key kept outside the database
+(``flows.audit_keys``), so the chain cannot be re-hashed after an edit without it. Rows are only
+ever appended; the ``violations.status`` column is a projection of the latest ruling, which
+`audit verify` checks against this log.
 """
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -15,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from flows import audit_keys
 from models.tables import DecisionLogRow, ViolationRow
 
 GENESIS = "0" * 64
@@ -34,8 +38,8 @@ def canonical(document: object) -> str:
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def decision_hash(row: DecisionLogRow) -> str:
-    """Hash of a row's content and its predecessor's hash; what `audit verify` recomputes."""
+def decision_content(row: DecisionLogRow) -> bytes:
+    """The canonical bytes a row's hash covers: its content and its predecessor's hash."""
     content = {
         "seq": row.seq,
         "kind": row.kind,
@@ -45,7 +49,12 @@ def decision_hash(row: DecisionLogRow) -> str:
         "payload": json.loads(row.payload),
         "prev": row.prev_hash,
     }
-    return hashlib.sha256(canonical(content).encode()).hexdigest()
+    return canonical(content).encode()
+
+
+def decision_hash(row: DecisionLogRow, key: bytes) -> str:
+    """HMAC-SHA256 of the row's content under the audit key; what `audit verify` recomputes."""
+    return hmac.new(key, decision_content(row), hashlib.sha256).hexdigest()
 
 
 def append_decision(
@@ -72,7 +81,7 @@ def append_decision(
     )
     session.add(row)
     session.flush()  # assigns seq, which the hash covers
-    row.hash = decision_hash(row)
+    row.hash = decision_hash(row, audit_keys.installed().chain)
     return row
 
 

@@ -1,11 +1,14 @@
 """The append-only, hash-chained event log: the single record every decision is derived from.
 
 Each row carries the hash of the previous row (in ``seq`` order, across all complaints), so editing,
-deleting or reordering a row breaks the chain at that row. Appending also marks the complaint due
+deleting or reordering a row breaks the chain at that row. The hash is an HMAC-SHA256 under the audit
+key (``flows.audit_keys``), which is kept outside the database: whoever can edit the database but
+does not hold the key cannot recompute the hashes after an edit. Appending also marks the complaint due
 (``wake_at = now``) so the scheduler runs it promptly.
 """
 
 import hashlib
+import hmac
 import json
 from datetime import datetime
 
@@ -13,6 +16,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from flows import audit_keys
 from flows.errors import RuntimeProblem
 from models.events import Event
 from models.tables import ComplaintRow, EventRow
@@ -22,8 +26,8 @@ GENESIS = "0" * 64
 _CHAIN_LOCK = 0x636F6D70  # PostgreSQL advisory lock id guarding the chain head ("comp")
 
 
-def event_hash(row: EventRow) -> str:
-    """Hash of a row's content and its predecessor's hash; what `audit verify` recomputes."""
+def event_content(row: EventRow) -> bytes:
+    """The canonical bytes a row's hash covers: its content and its predecessor's hash."""
     content = {
         "seq": row.seq,
         "complaint": row.complaint_id,
@@ -32,8 +36,12 @@ def event_hash(row: EventRow) -> str:
         "payload": json.loads(row.payload),
         "prev": row.prev_hash,
     }
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def event_hash(row: EventRow, key: bytes) -> str:
+    """HMAC-SHA256 of the row's content under the audit key; what `audit verify` recomputes."""
+    return hmac.new(key, event_content(row), hashlib.sha256).hexdigest()
 
 
 def append_event(
@@ -59,7 +67,7 @@ def append_event(
         prev_hash=previous or GENESIS,
         hash="",
     )
-    row.hash = event_hash(row)
+    row.hash = event_hash(row, audit_keys.installed().chain)
     session.add(row)
     complaint.wake_at = now
     return row

@@ -5,13 +5,15 @@ process's runtime here. At start-up the configured policy file is activated unle
 before and an administrator activated another version since (``PolicyRegistry.start_up``).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from flows import audit_keys
 from flows.clock import Clock
+from flows.intake import IntakeWindow
 from flows.links import ActionLinks
 from flows.registry import PolicyRegistry
 from flows.settings import Settings
@@ -33,6 +35,8 @@ class Runtime:
     base_url: str
     imap: ImapSettings | None = None  # email intake's mailbox; None: intake is off
     policies_dir: Path | None = None  # where administrators' policy files live (server paths, orgs)
+    intake_window: IntakeWindow = field(default_factory=IntakeWindow)  # bounds on staff-supplied times
+    poll_seconds: float = 0.5  # the scheduler's poll: how late a healthy runtime may record a miss
 
 
 _current: Runtime | None = None
@@ -52,6 +56,8 @@ def current() -> Runtime:
 
 def build_runtime(settings: Settings, clock: Clock) -> Runtime:
     """Migrate the database, activate the configured policy (start-up rule) and wire the parts together."""
+    # Before anything writes to a chain (start-up activation is logged in the decision log).
+    audit_keys.install(audit_keys.from_settings(settings))
     migrate(settings.database)
     sessions = make_sessions(make_engine(settings.database))
     registry = PolicyRegistry(sessions, clock=clock)
@@ -78,4 +84,9 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
         base_url=settings.base_url,
         imap=settings.imap_settings(),
         policies_dir=Path(settings.policy_path).resolve().parent,
+        intake_window=IntakeWindow(
+            future_skew=timedelta(minutes=settings.intake_future_skew_minutes),
+            max_age=timedelta(days=settings.intake_max_age_days),
+        ),
+        poll_seconds=settings.scheduler_poll_seconds,
     )

@@ -6,6 +6,8 @@ most ``poll_seconds``, so another process's events are seen quickly), then runs 
 flow in this process: no process spawn per run, no Prefect polling lag. After downtime, everything
 overdue is due at once and is enforced on the first tick; the engine's keys make it happen once.
 When an IMAP mailbox is configured, the loop also runs email intake every ``imap_poll_seconds``.
+With audit keys installed it appends a signed checkpoint (``flows.audit_checkpoints``) when it
+starts and then every ``audit_checkpoint_minutes``, on the runtime's clock.
 """
 
 import asyncio
@@ -15,7 +17,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from flows import audit_checkpoints, audit_keys
 from flows.apply import process_complaint
+from flows.audit_keys import AuditKeys
 from flows.complaint_flow import run_complaints
 from flows.imap_poll import poll_forever
 from flows.outbox import drain
@@ -27,11 +31,22 @@ BATCH = 200
 FLOW_BATCH = 50  # complaints per flow run at most: keeps one run's tags and duration bounded
 LEASE = timedelta(seconds=10)  # a claimed complaint is not claimed again by another worker before this
 MIN_PAUSE = 0.05
+CHECKPOINT_RETRY = timedelta(minutes=1)  # after a failed checkpoint (database or disk unavailable)
 
 
 class Scheduler:
-    def __init__(self, runtime: Runtime, *, poll_seconds: float = 0.5, concurrency: int = 4) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        poll_seconds: float = 0.5,
+        concurrency: int = 4,
+        audit: AuditKeys | None = None,
+    ) -> None:
         self.runtime = runtime
+        # The process's audit keys unless given: checkpoints are off only where none are installed.
+        self.audit = audit if audit is not None else audit_keys.installed_or_none()
+        self._next_checkpoint: datetime | None = None  # None: one is due now
         self.poll_seconds = poll_seconds
         self._slots = asyncio.Semaphore(concurrency)
         self._running: set[str] = set()
@@ -95,6 +110,7 @@ class Scheduler:
         await asyncio.gather(*started)
         await asyncio.gather(*list(self._tasks))  # runs of complaints folded into an earlier batch
         await drain(self.runtime)
+        await self.checkpoint_if_due()
         return len(started)
 
     async def start_due(self) -> list[asyncio.Task[None]]:
@@ -178,6 +194,7 @@ class Scheduler:
             upcoming = await self._look()
             if mail is None or mail.done():
                 mail = asyncio.create_task(self._retry_mail())
+            await self.checkpoint_if_due()
             delay = self.poll_seconds
             if upcoming is not None:
                 # At least MIN_PAUSE: a complaint still running is due until its run records the next time.
@@ -211,3 +228,21 @@ class Scheduler:
         except SQLAlchemyError as exc:
             # The database is unreachable (_look says so, once); the next pass, a poll later, retries.
             log.debug("the outbox pass failed (%s)", type(exc).__name__)
+
+    async def checkpoint_if_due(self) -> bool:
+        """Append a signed checkpoint if the interval has elapsed since the last one; True if written."""
+        now = self.runtime.clock.now()
+        if self.audit is None or (self._next_checkpoint is not None and now < self._next_checkpoint):
+            return False
+        try:
+            await asyncio.to_thread(self._checkpoint, self.audit, now)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("could not write an audit checkpoint (%s); trying again shortly", type(exc).__name__)
+            self._next_checkpoint = now + CHECKPOINT_RETRY
+            return False
+        self._next_checkpoint = now + self.audit.interval
+        return True
+
+    def _checkpoint(self, keys: AuditKeys, now: datetime) -> None:
+        with self.runtime.sessions() as session:
+            audit_checkpoints.write(session, keys, now)

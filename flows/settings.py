@@ -74,6 +74,42 @@ class Settings(BaseSettings):
     # The local Prefect server's port, when serve starts one (no prefect_api_url).
     prefect_port: int = 4200
     # --- audit (tamper evidence) ---
+    # Both keys live outside the database: whoever holds it but not them cannot re-hash an edited
+    # chain (HMAC key) nor sign a checkpoint (Ed25519). Dev mode generates them under data_dir
+    # (flows.audit_keys); elsewhere they are required. The signing key is a PKCS#8 PEM file (as
+    # `openssl genpkey -algorithm ed25519` writes) or the 32-byte seed in hex.
+    audit_key: SecretStr | None = None
+    audit_key_file: Path | None = None
+    audit_signing_key: SecretStr | None = None
+    audit_signing_key_file: Path | None = None
+    audit_checkpoint_path: Path | None = None  # default: data_dir / "audit-checkpoints.jsonl"
+    audit_checkpoint_minutes: float = 60.0
+
+    @model_validator(mode="after")
+    def _audit_keys_outside_dev(self) -> "Settings":
+        key = self.audit_key.get_secret_value() if self.audit_key else None
+        if key is not None and len(key) < MIN_SECRET_LENGTH:
+            raise ValueError(f"COMPLAINTFLOW_AUDIT_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        files = (
+            ("AUDIT_KEY_FILE", self.audit_key_file),
+            ("AUDIT_SIGNING_KEY_FILE", self.audit_signing_key_file),
+        )
+        for name, path in files:
+            if path is not None and not path.is_file():
+                raise ValueError(f"COMPLAINTFLOW_{name} {path} does not exist")
+        if self.dev:
+            return self
+        if key is None and self.audit_key_file is None:
+            raise ValueError(
+                f"COMPLAINTFLOW_AUDIT_KEY (at least {MIN_SECRET_LENGTH} characters) or"
+                " COMPLAINTFLOW_AUDIT_KEY_FILE must be set outside dev mode (or set COMPLAINTFLOW_DEV=1)"
+            )
+        if self.audit_signing_key is None and self.audit_signing_key_file is None:
+            raise ValueError(
+                "COMPLAINTFLOW_AUDIT_SIGNING_KEY_FILE (an Ed25519 PEM) or COMPLAINTFLOW_AUDIT_SIGNING_KEY"
+                " must be set outside dev mode (or set COMPLAINTFLOW_DEV=1)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _secret_outside_dev(self) -> "Settings":

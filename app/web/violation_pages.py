@@ -24,7 +24,8 @@ from app.web.context import WebContext, web_context
 from app.web.pages import render
 from app.web.violation_texts import violation_texts
 from app.web.violation_views import FORMAT, choices, due_bounds, log_rows, read_filter
-from flows.audit import verify
+from flows.audit import verify_live
+from flows.audit_enforcement import grace_for
 from flows.evidence import Evidence, evidence, timeline
 from flows.penalties import current_penalties
 from flows.rulings import MAX_REASON, Ruling, RulingRefused, rule
@@ -245,6 +246,7 @@ def penalties_page(request: Request, context: Context, user: Reader) -> HTMLResp
 
 @router.get("/audit/verify", response_class=HTMLResponse, include_in_schema=False)
 def verify_page(request: Request, context: Context, user: Reader) -> HTMLResponse:
-    with context.runtime.sessions() as session:
-        report = verify(session)
+    runtime = context.runtime
+    with runtime.sessions() as session:
+        report = verify_live(session, runtime.clock.now(), grace=grace_for(runtime.poll_seconds))
     return _page(request, context, user, "verify.html", report=report)

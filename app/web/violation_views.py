@@ -18,6 +18,7 @@ from flows.registry import PolicyRegistry
 from flows.violation_export import STATUSES, ViolationFilter
 from models.org import Org
 from models.tables import OrgSnapshotRow, PolicyVersionRow, ViolationRow
+from models.timeutil import day_in_range
 
 FORMAT = "%Y-%m-%d %H:%M %Z"
 FILTERS = ("person", "department", "step", "version", "status", "due_from", "due_to")
@@ -68,10 +69,13 @@ def read_filter(params: Mapping[str, str], zone: ZoneInfo) -> tuple[ViolationFil
     bad = False
     for name in ("due_from", "due_to"):
         try:
-            days.append(date.fromisoformat(values[name]) if values[name] else None)
+            day = date.fromisoformat(values[name]) if values[name] else None
         except ValueError:
+            day = None
             bad = True
-            days.append(None)
+        if day is not None and not day_in_range(day):
+            day, bad = None, True  # its midnight may have no UTC time, or no day after it
+        days.append(day)
     since, until = due_bounds(days[0], days[1], zone)
     where = ViolationFilter(
         actor=values["person"] or None,

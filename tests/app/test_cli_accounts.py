@@ -9,6 +9,7 @@ from typer.testing import CliRunner, Result
 from app.cli import app
 from flows.accounts import authenticate, token_account
 from models.db import make_engine, make_sessions
+from tests.runtime_support import AUDIT_ENV
 
 PASSWORD = "tsuki ga kirei desu ne"
 
@@ -19,6 +20,7 @@ def cli(database_url: str) -> CliRunner:
         env={
             "COMPLAINTFLOW_DATABASE_URL": database_url,
             "COMPLAINTFLOW_SECRET_KEY": "k" * 40,
+            **AUDIT_ENV,
             "COMPLAINTFLOW_DEV": "0",
         }
     )

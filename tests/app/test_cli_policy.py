@@ -20,7 +20,7 @@ from models.tables import ComplaintRow, PolicyActivationRow
 from notifiers.sink import MailSink
 from tests.app.auth_support import make_account
 from tests.factories import TOKYO
-from tests.runtime_support import CLINIC, make_runtime
+from tests.runtime_support import AUDIT_KEY, AUDIT_SIGNING_KEY, CLINIC, make_runtime
 
 runner = CliRunner()
 STRICTER = (
@@ -57,7 +57,9 @@ def runtime(database_url: str, sink: MailSink, two_days_ago: FakeClock) -> Runti
 def config(tmp_path: Path, database_url: str) -> Path:
     path = tmp_path / "complaintflow.toml"
     path.write_text(
-        f'secret_key = "{"s" * 40}"\ndatabase_url = "{database_url}"\npolicy_path = "{CLINIC}"\n',
+        f'secret_key = "{"s" * 40}"\ndatabase_url = "{database_url}"\npolicy_path = "{CLINIC}"\n'
+        f'audit_key = "{AUDIT_KEY}"\naudit_signing_key = "{AUDIT_SIGNING_KEY}"\n'
+        f'data_dir = "{tmp_path}"\n',
         encoding="utf-8",
     )
     return path

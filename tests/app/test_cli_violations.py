@@ -6,15 +6,19 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from app.cli import app
+from flows import audit_keys
+from flows.apply import process_complaint
 from flows.clock import FakeClock
+from flows.intake import NewComplaint, accept_complaint
 from flows.runtime import Runtime
-from models.tables import DecisionLogRow, ViolationRow
+from models.complaint import Channel
+from models.tables import ComplaintRow, DecisionLogRow, ViolationRow
 from notifiers.sink import MailSink
-from tests.runtime_support import START, make_runtime
+from tests.runtime_support import AUDIT_ENV, START, make_runtime
 from tests.violation_support import account, unreported
 
 
@@ -37,6 +41,10 @@ def cli(runtime: Runtime, clock: FakeClock, database_url: str, monkeypatch: pyte
     account(runtime, "staff", "sam")
     monkeypatch.setenv("COMPLAINTFLOW_DEV", "1")
     monkeypatch.setenv("COMPLAINTFLOW_DATABASE_URL", database_url)
+    # The runtime's audit keys and data folder: a ruling is appended to the keyed decision log.
+    monkeypatch.setenv("COMPLAINTFLOW_DATA_DIR", str(audit_keys.installed().checkpoints.parent))
+    for name, value in AUDIT_ENV.items():
+        monkeypatch.setenv(name, value)
     return CliRunner()
 
 
@@ -61,6 +69,8 @@ def test_rule_then_filter_by_status_department_and_version(cli: CliRunner, runti
     )
     assert ruled.exit_code == 0, ruled.output
     assert f"{key}: waived (decision log seq=" in ruled.output
+    checked = cli.invoke(app, ["audit", "verify"])  # the ruling was chained under the same audit key
+    assert checked.exit_code == 0, checked.output
     assert [r["key"] for r in _export(cli, "--status", "waived")] == [key]
     assert len(_export(cli, "--status", "recorded")) == 7
     # The clinic department: suzuki and her supervisor kobayashi, as the complaint's org snapshot says.
@@ -121,3 +131,19 @@ def test_rule_refuses_what_it_must(cli: CliRunner, runtime: Runtime) -> None:
         assert session.scalars(select(DecisionLogRow).where(DecisionLogRow.subject == key)).all()[
             -1
         ].kind == ("violation_recorded")
+
+
+def test_audit_verify_names_a_complaint_owing_work_that_nothing_will_wake(
+    cli: CliRunner, runtime: Runtime, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.cli_violations.SystemClock", lambda: clock)  # the runtime's time, not today
+    new = NewComplaint.model_validate({"channel": Channel.PHONE, "heard_by": "tanaka"})
+    complaint = accept_complaint(runtime.sessions, runtime.registry, clock, new)
+    process_complaint(runtime, complaint)
+    first = cli.invoke(app, ["audit", "verify"])
+    assert first.exit_code == 0, first.output
+    with runtime.sessions.begin() as session:
+        session.execute(update(ComplaintRow).where(ComplaintRow.id == complaint).values(wake_at=None))
+    result = cli.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 1, result.output
+    assert f"PROBLEM: complaints row id={complaint}: wake_at is NULL" in result.output

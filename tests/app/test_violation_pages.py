@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from app.web import violation_pages
 from app.web.application import create_app
 from app.web.violation_texts import VIOLATION_TEXTS
+from flows import audit_checkpoints, audit_keys
 from flows.clock import FakeClock
 from flows.runtime import Runtime
 from models.tables import DecisionLogRow, ViolationRow
@@ -256,3 +257,21 @@ def test_every_language_has_every_text() -> None:
     assert keys["ja"] == keys["en"] == keys["zh"]
     # Templates read texts as attributes (v.name): a key named like a dict method would show the method.
     assert not keys["en"] & set(dir(dict))
+
+
+def test_the_tamper_check_names_the_checkpoint_a_wiped_log_contradicts(
+    auditor: TestClient, runtime: Runtime
+) -> None:
+    assert 'id="verify-no-checkpoint"' in auditor.get("/audit/verify?lang=en").text
+    with runtime.sessions() as session:
+        audit_checkpoints.write(session, audit_keys.installed(), runtime.clock.now())
+    clean = auditor.get("/audit/verify?lang=en")
+    assert 'id="verify-clean"' in clean.text
+    assert "1 signed checkpoints" in clean.text
+    with runtime.sessions.begin() as session:
+        for table in ("action_tokens", "obligations", "outbox", "violations", "events", "decision_log"):
+            session.execute(text(f"DELETE FROM {table}"))
+    broken = auditor.get("/audit/verify?lang=en")
+    assert 'id="verify-broken"' in broken.text
+    assert f"({audit_keys.installed().checkpoints} line 1)" in broken.text
+    assert "truncated or wiped" in broken.text

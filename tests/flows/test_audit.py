@@ -1,5 +1,7 @@
 """Tamper evidence: editing, deleting or reordering event rows directly in SQL is found, by row."""
 
+import hashlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -7,15 +9,17 @@ from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from app.cli import app
+from flows import audit_keys
 from flows.audit import Report, verify, verify_events
 from flows.clock import FakeClock
 from flows.event_log import append_event
 from flows.intake import NewComplaint, accept_complaint
 from flows.rulings import Ruling, rule
 from flows.runtime import Runtime
-from models.complaint import Channel
+from models.complaint import Attachment, Channel
 from models.events import StepDone
-from models.tables import DecisionLogRow, ViolationRow
+from models.tables import DecisionLogRow, EventRow, ViolationRow
+from tests.runtime_support import AUDIT_ENV
 from tests.violation_support import account, unreported
 
 
@@ -30,6 +34,15 @@ def _history(runtime: Runtime, clock: FakeClock) -> None:
                 complaint=complaint, at=clock.now(), step="report_to_supervisor", by="tanaka", to="sato"
             )
             append_event(session, done, clock.now())
+
+
+def _cli_env(monkeypatch: pytest.MonkeyPatch, runtime: Runtime, database_url: str) -> None:
+    """The CLI in dev mode on the runtime's database, with the runtime's audit keys and checkpoint file."""
+    monkeypatch.setenv("COMPLAINTFLOW_DEV", "1")
+    monkeypatch.setenv("COMPLAINTFLOW_DATABASE_URL", database_url)
+    monkeypatch.setenv("COMPLAINTFLOW_DATA_DIR", str(audit_keys.installed().checkpoints.parent))
+    for name, value in AUDIT_ENV.items():
+        monkeypatch.setenv(name, value)
 
 
 def _verify(runtime: Runtime) -> tuple[int, str | None]:
@@ -84,8 +97,7 @@ def test_the_audit_command_exits_non_zero_naming_the_row(
     runtime: Runtime, clock: FakeClock, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _history(runtime, clock)
-    monkeypatch.setenv("COMPLAINTFLOW_DEV", "1")
-    monkeypatch.setenv("COMPLAINTFLOW_DATABASE_URL", database_url)
+    _cli_env(monkeypatch, runtime, database_url)
     runner = CliRunner()
     clean = runner.invoke(app, ["audit", "verify"])
     assert clean.exit_code == 0, clean.output
@@ -249,8 +261,7 @@ def test_audit_verify_names_a_broken_decision_or_violation(
     runtime: Runtime, clock: FakeClock, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seqs = _decided(runtime, clock)
-    monkeypatch.setenv("COMPLAINTFLOW_DEV", "1")
-    monkeypatch.setenv("COMPLAINTFLOW_DATABASE_URL", database_url)
+    _cli_env(monkeypatch, runtime, database_url)
     runner = CliRunner()
     clean = runner.invoke(app, ["audit", "verify"])
     assert clean.exit_code == 0, clean.output
@@ -287,3 +298,105 @@ def test_an_activation_without_its_decision_log_entry_is_found(runtime: Runtime,
     assert broken is not None
     assert str(broken).startswith("policy_activations row seq=2: activation of sha256:")
     assert str(broken).endswith("edited or inserted directly: the decision log has no entry")
+
+
+# --- keyed chains and the records that are not chained ------------------------------------------------
+
+
+def _published_hash(row: EventRow, prev: str) -> str:
+    """The event hash as documented before keyed chains: anyone with the database could compute it."""
+    content = {
+        "seq": row.seq,
+        "complaint": row.complaint_id,
+        "type": row.type,
+        "at": row.at.isoformat(),
+        "payload": json.loads(row.payload),
+        "prev": prev,
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_an_edit_rehashed_with_the_published_formula_is_found(runtime: Runtime, clock: FakeClock) -> None:
+    _history(runtime, clock)
+    with runtime.sessions.begin() as session:
+        session.execute(text("UPDATE events SET payload = replace(payload, 'sato', 'ito') WHERE seq = 4"))
+    with runtime.sessions.begin() as session:
+        rows = session.scalars(select(EventRow).order_by(EventRow.seq)).all()
+        previous = rows[2].hash
+        for row in rows[3:]:
+            row.prev_hash, row.hash = previous, _published_hash(row, previous)
+            previous = row.hash
+    checked, broken = _verify(runtime)
+    assert checked == 3
+    assert broken is not None
+    assert broken.startswith("events row seq=4 (complaint 2026-000002): its hash is the unkeyed sha256")
+
+
+def _without_foreign_keys(runtime: Runtime, statement: str) -> None:
+    """Run ``statement`` the way a database administrator can: with foreign keys not enforced."""
+    engine = runtime.sessions.kw["bind"]
+    sqlite = engine.dialect.name == "sqlite"
+    off, on = (
+        ("PRAGMA foreign_keys=OFF", "PRAGMA foreign_keys=ON")  # outside a transaction, per connection
+        if sqlite
+        else ("SET session_replication_role = replica", "SET session_replication_role = DEFAULT")
+    )
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(off)
+        cursor.execute(statement)
+        connection.commit()
+        cursor.execute(on)
+    finally:
+        connection.close()
+
+
+def test_a_deleted_complaint_row_is_found(runtime: Runtime, clock: FakeClock) -> None:
+    _history(runtime, clock)
+    _without_foreign_keys(runtime, "DELETE FROM complaints WHERE id = '2026-000002'")
+    broken = _report(runtime).broken
+    assert broken is not None
+    assert str(broken).startswith("complaints row id=2026-000002: the event log has events of complaint")
+    assert "deleted directly" in str(broken)
+
+
+def test_a_complaint_row_inserted_directly_is_found(runtime: Runtime, clock: FakeClock) -> None:
+    _history(runtime, clock)
+    with runtime.sessions.begin() as session:
+        session.execute(
+            text(
+                "INSERT INTO complaints"
+                " (id, seq, policy_version, org_hash, channel, received_at, processed_seq, created_at)"
+                " SELECT '2026-000009', 2026000009, policy_version, org_hash, channel, received_at, 0,"
+                " created_at"
+                " FROM complaints WHERE id = '2026-000001'"
+            )
+        )
+    broken = _report(runtime).broken
+    assert broken is not None
+    assert str(broken).startswith("complaints row id=2026-000009: no complaint_received event")
+
+
+def test_an_edited_activated_by_is_found(runtime: Runtime) -> None:
+    with runtime.sessions.begin() as session:
+        session.execute(text("UPDATE policy_activations SET activated_by = 'mallory'"))
+    broken = _report(runtime).broken
+    assert broken is not None
+    assert str(broken).startswith("policy_activations row seq=1: edited directly: activated_by is 'mallory'")
+    assert "says 'configuration' activated it" in str(broken)
+
+
+def test_an_attachment_whose_bytes_changed_is_found(runtime: Runtime, clock: FakeClock) -> None:
+    scan = Attachment(filename="receipt.pdf", content_type="application/pdf", content=b"%PDF-1.7 receipt")
+    complaint = accept_complaint(
+        runtime.sessions, runtime.registry, clock, NewComplaint(channel=Channel.WEB), attachments=[scan]
+    )
+    assert _report(runtime).attachments == 1
+    with runtime.sessions.begin() as session:
+        session.execute(text("UPDATE attachments SET content = :c"), {"c": b"%PDF-1.7 forged!"})
+    broken = _report(runtime).broken
+    assert broken is not None
+    assert str(broken).startswith(f"attachments row id=1 (complaint {complaint}): its bytes")
+    assert "the file was changed" in str(broken)
