@@ -63,6 +63,8 @@ def check(
             f"{path}: ok: policy {ready.policy.id} {ready.policy.version},"
             f" {len(ready.policy.steps)} steps, org {ready.org.id} ({len(ready.org.people)} people)"
         )
+        for warning in ready.loaded.warnings:  # advice; the policy is still valid
+            typer.echo(str(warning))
     raise typer.Exit(1 if failed else 0)
 
 

@@ -40,6 +40,7 @@ from flows.dashboard_rows import OnTime, Times, Unresolved, WeekCount
 from flows.dashboard_stats import AGE_BOUNDS, Ranked, bucket_counts, week_starts
 from flows.dashboard_tables import Tables
 from flows.registry import PolicyRegistry
+from models.timeutil import FIRST_DAY, LAST_DAY, day_in_range
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 731  # two years: a yearly review against the year before, and bounded work for the queries
@@ -47,7 +48,8 @@ _OUTCOME = {"met": 0, "late": 1, "overdue": 2}
 
 
 class PeriodInvalid(ValueError):
-    """The requested dates do not make a period (it ends before it starts, or is too long)."""
+    """The requested dates do not make a period (it ends before it starts, is too long, or lies
+    outside ``FIRST_DAY``..``LAST_DAY``)."""
 
 
 @dataclass(frozen=True)
@@ -71,13 +73,21 @@ class Period:
 
 def period_for(now: datetime, zone: ZoneInfo, first: date | None = None, last: date | None = None) -> Period:
     """The period asked for; by default the last 90 days up to today (local), today included."""
+    for day in (first, last):
+        if day is not None and not in_range(day):
+            raise PeriodInvalid(f"{day} is outside the days a period may cover ({FIRST_DAY} to {LAST_DAY})")
     last = last or now.astimezone(zone).date()
-    first = first or last - timedelta(days=DEFAULT_DAYS)
+    first = first or max(last - timedelta(days=DEFAULT_DAYS), FIRST_DAY)
     if first > last:
         raise PeriodInvalid(f"the period starts ({first}) after it ends ({last})")
     if (last - first).days >= MAX_DAYS:
         raise PeriodInvalid(f"the period is longer than {MAX_DAYS} days")
     return Period(first, last, zone)
+
+
+def in_range(day: date) -> bool:
+    """Whether a period may start or end on ``day``."""
+    return day_in_range(day)
 
 
 @dataclass(frozen=True)

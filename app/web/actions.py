@@ -58,6 +58,14 @@ def describe(runtime: Runtime, session: Session, token: ActionTokenRow, now: dat
     )
 
 
+class NotARecipient(ValueError):
+    """The form named a recipient the step may not be reported to; ``view`` lists those it may."""
+
+    def __init__(self, view: ActionView) -> None:
+        super().__init__("choose one of the listed recipients")
+        self.view = view
+
+
 def _display_name(org: Org, person_id: str) -> str:
     person = org.person(person_id)
     return person.name if person else person_id
@@ -71,7 +79,7 @@ def record(runtime: Runtime, token: str, to: str | None, note: str | None) -> Ac
         view = describe(runtime, session, row, now)
         allowed = {t for t, _ in view.targets}
         if allowed and to not in allowed:
-            raise ValueError("choose one of the listed recipients")
+            raise NotARecipient(view)  # before anything is written: the link stays usable
         event = StepDone(
             complaint=row.complaint_id, at=now, step=row.step, by=row.person, to=to or None, note=note or None
         )

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from app.web import (
     account_admin,
@@ -12,14 +13,25 @@ from app.web import (
     auth,
     dashboard_pages,
     dev_mail,
+    errors,
     forms,
     limits,
     link_pages,
+    mail_failures,
     policy_pages,
     violation_pages,
 )
 from app.web.context import WebContext
+from app.web.headers import SecurityHeaders
 from flows.runtime import Runtime
+
+
+class ComplaintflowApp(FastAPI):
+    """FastAPI with the security headers wrapped around the whole stack, so that even the plain 500
+    Starlette's outermost error middleware sends carries them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def create_app(
@@ -28,10 +40,13 @@ def create_app(
     kick: Callable[[], None] = lambda: None,
     mail_store: Path | None = None,
 ) -> FastAPI:
-    app = FastAPI(title="complaintflow", version="0.1.0")
+    app = ComplaintflowApp(title="complaintflow", version="0.1.0")
     app.state.context = WebContext(runtime=runtime, kick=kick, mail_store=mail_store)
-    limits.install(app)  # 413 for oversize bodies (counted as they stream); 422s that always encode
+    limits.install(
+        app, is_page=lambda path: not errors.reads_json(path)
+    )  # 413 for oversize bodies (counted as they stream); 422s that always encode
     auth.install(app)  # the localized 403 page for a signed-in account with the wrong role
+    errors.install(app)  # after limits: pages get the localized error page, JSON routes what limits gives
     app.include_router(api.router)
     app.include_router(link_pages.router)
     app.include_router(forms.router)
@@ -40,5 +55,6 @@ def create_app(
     app.include_router(violation_pages.router)
     app.include_router(policy_pages.router)
     app.include_router(dashboard_pages.router)
+    app.include_router(mail_failures.router)
     app.include_router(dev_mail.router, include_in_schema=False)
     return app

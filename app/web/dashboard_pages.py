@@ -26,8 +26,15 @@ from app.web.context import WebContext, web_context
 from app.web.dashboard_charts import DashboardCharts, charts_for
 from app.web.dashboard_texts import dashboard_texts, duration, percent
 from app.web.pages import render
-from flows.dashboard import Dashboard, PeriodInvalid, build_dashboard, period_for
+from flows.dashboard import (
+    Dashboard,
+    PeriodInvalid,
+    build_dashboard,
+    in_range,
+    period_for,
+)
 from flows.dashboard_export import TABLES, write_csv
+from models.timeutil import FIRST_DAY, LAST_DAY
 
 router = APIRouter(include_in_schema=False)
 READERS = (Role.ADMIN, Role.AUDITOR, Role.STAFF)
@@ -49,6 +56,9 @@ class BadQuery(ValueError):
         super().__init__(key)
         self.key = key
 
+    def text(self, language: str) -> str:
+        return dashboard_texts(language)[self.key].format(first=FIRST_DAY, last=LAST_DAY)
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -63,9 +73,12 @@ def _date(text: str | None) -> date | None:
     if not _DATE.fullmatch(text):
         raise BadQuery("bad_date")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise BadQuery("bad_date") from exc
+    if not in_range(day):
+        raise BadQuery("bad_range")
+    return day
 
 
 def _filters(first: str | None, last: str | None, department: str | None) -> Filters:
@@ -124,7 +137,7 @@ def dashboard_page(
         board = _board(context, _filters(first, last, department))
         charts = charts_for(board, language)
     except BadQuery as exc:
-        problem = texts[exc.key]
+        problem = exc.text(language)
     html = render(
         "dashboard.html", language,
         d=texts, user=user, board=board, charts=charts, problem=problem, zone=str(_zone(context)),
@@ -152,7 +165,7 @@ def dashboard_csv(
     try:
         board = _board(context, _filters(first, last, department))
     except BadQuery as exc:
-        message = dashboard_texts("en")[exc.key]
+        message = exc.text("en")
         return Response(message + "\n", status_code=422, media_type="text/plain")
     out = io.StringIO()
     out.write("\ufeff")

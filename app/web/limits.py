@@ -11,7 +11,7 @@ that 422 into a 500.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -26,9 +26,15 @@ MB = 1024 * KB
 DEFAULT_LIMITS: Mapping[str, int] = {"/": 64 * KB, "/complaints/new": 12 * MB, "/admin/policies": 1 * MB}
 
 
-def install(app: FastAPI, limits: Mapping[str, int] = DEFAULT_LIMITS) -> None:
-    """Add the body size limit and the encodable 422 handler to ``app``."""
-    app.add_middleware(BodySizeLimit, limits=limits)
+def install(
+    app: FastAPI,
+    limits: Mapping[str, int] = DEFAULT_LIMITS,
+    *,
+    is_page: Callable[[str], bool] = lambda _path: False,
+) -> None:
+    """Add the body size limit and the encodable 422 handler to ``app``. On paths ``is_page`` names,
+    an oversize body is answered by the app's own 413 handler (the localized page), not JSON."""
+    app.add_middleware(BodySizeLimit, limits=limits, is_page=is_page)
     app.add_exception_handler(RequestValidationError, _validation_error)
 
 
@@ -59,8 +65,14 @@ class BodyTooLarge(HTTPException):
 class BodySizeLimit:
     """Answer 413 to any request whose body exceeds the limit for its path."""
 
-    def __init__(self, app: ASGIApp, limits: Mapping[str, int] = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limits: Mapping[str, int] = DEFAULT_LIMITS,
+        is_page: Callable[[str], bool] = lambda _path: False,
+    ) -> None:
         self.app = app
+        self.is_page = is_page
         # Longest prefix first, so "/complaints/new" wins over "/".
         self.limits = sorted(limits.items(), key=lambda item: len(item[0]), reverse=True)
 
@@ -73,7 +85,10 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         if _declared_length(scope) > limit:
-            await _refuse(send, limit)
+            if self.is_page(scope["path"]):
+                await self.app(scope, _refusing_receive(limit), send)
+            else:
+                await _refuse(send, limit)
             return
         received = 0
         started = False
@@ -99,6 +114,15 @@ class BodySizeLimit:
             if started:
                 raise
             await _refuse(send, limit)
+
+
+def _refusing_receive(limit: int) -> Receive:
+    """A body that is too large before its first byte: reading it raises the app's 413."""
+
+    async def receive() -> Message:
+        raise BodyTooLarge(limit)
+
+    return receive
 
 
 def _declared_length(scope: Scope) -> int:

@@ -3,10 +3,10 @@
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException
+from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse
 
-from app.web.actions import describe, record
+from app.web.actions import NotARecipient, describe, record
 from app.web.context import WebContext, web_context
 from app.web.pages import TEXTS, render
 from flows.links import LinkRejected
@@ -39,8 +39,8 @@ def do_action(
         view = record(context.runtime, token, to, note)
     except LinkRejected as exc:
         return _rejected(exc)
-    except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    except NotARecipient as exc:
+        return _not_a_recipient(exc)
     context.kick()
     message = _t(view.language, "done")
     return HTMLResponse(
@@ -58,3 +58,12 @@ def _rejected(exc: LinkRejected) -> HTMLResponse:
         "message.html", "en", title=_t("en", "rejected"), message=_t("en", exc.reason), css="problem"
     )
     return HTMLResponse(page, status_code=410)
+
+
+def _not_a_recipient(exc: NotARecipient) -> HTMLResponse:
+    view = exc.view
+    separator = "、" if view.language in {"ja", "zh"} else ", "
+    names = separator.join(name for _, name in view.targets)
+    message = _t(view.language, "not_a_recipient").format(names=names)
+    page = render("message.html", view.language, title=view.step_title, message=message, css="problem")
+    return HTMLResponse(page, status_code=422)

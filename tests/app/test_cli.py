@@ -96,3 +96,12 @@ def test_simulate_reports_a_broken_scenario_with_its_location(tmp_path: Path) ->
     assert f"{scenario}:6:9: at: " in result.output
     assert "UTC offset" in result.output
     assert f"{scenario}:7:14: channel: " in result.output
+
+
+def test_policy_check_prints_warnings_and_still_accepts_the_policy() -> None:
+    result = runner.invoke(app, ["policy", "check", str(REPO / "policies" / "nursing_care.yaml")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith("3 steps, org ankang (9 people)")
+    [warning] = [line for line in lines if ": warning: " in line]
+    assert "nursing_care.yaml:44:15: warning: step 'initial_reaction'" in warning

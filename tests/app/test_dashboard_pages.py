@@ -205,6 +205,28 @@ def test_bad_filters_are_explained_and_unknown_tables_are_404(site: tuple[TestCl
     assert client.get("/dashboard/secrets.csv").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["from=0001-01-01&to=0001-01-02", "from=9999-12-30&to=9999-12-31", "to=0001-01-01", "from=1999-12-31"],
+)
+def test_dates_at_the_ends_of_the_calendar_are_explained_not_a_server_error(
+    site: tuple[TestClient, Runtime], query: str
+) -> None:
+    client, runtime = site
+    sign_in(client, runtime, "staff")
+    for language, text in (("en", "Choose dates from 2000-01-01 to 2999-12-31."),
+                           ("ja", "日付は 2000-01-01 から 2999-12-31 までの範囲で指定してください。"),
+                           ("zh", "请选择 2000-01-01 至 2999-12-31 之间的日期。")):  # fmt: skip
+        page = client.get(f"/dashboard?{query}&lang={language}")
+        assert page.status_code == 422
+        assert f'<p class="problem" role="alert" id="problem">{text}</p>' in page.text
+    for table in TABLES:
+        download = client.get(f"/dashboard/{table}.csv?{query}")
+        assert download.status_code == 422
+        assert download.headers["content-type"].startswith("text/plain")
+        assert download.text == "Choose dates from 2000-01-01 to 2999-12-31.\n"
+
+
 def test_the_page_speaks_japanese_and_chinese(site: tuple[TestClient, Runtime]) -> None:
     client, runtime = site
     sign_in(client, runtime, "staff")

@@ -138,6 +138,13 @@ def test_default_period_and_invalid_periods() -> None:
         period_for(LOOK, TOKYO, first=date(2026, 4, 3), last=date(2026, 4, 2))
     with pytest.raises(PeriodInvalid, match="longer than"):
         period_for(LOOK, TOKYO, first=date(2020, 1, 1), last=date(2026, 4, 2))
+    for first, last in ((date(1, 1, 1), date(1, 1, 2)), (date(9999, 12, 30), date(9999, 12, 31))):
+        with pytest.raises(PeriodInvalid, match="outside the days a period may cover"):
+            period_for(LOOK, TOKYO, first=first, last=last)
+    with pytest.raises(PeriodInvalid, match="outside"):
+        period_for(LOOK, TOKYO, last=date(1, 1, 1))  # the default start would lie before year 1
+    early = period_for(LOOK, TOKYO, last=date(2000, 1, 5))
+    assert (early.first, early.start.year) == (date(2000, 1, 1), 2000)
 
 
 def test_people_count_for_the_department_their_complaint_pinned(
