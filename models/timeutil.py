@@ -37,3 +37,13 @@ LAST_DAY = date(2999, 12, 31)
 def day_in_range(day: date) -> bool:
     """Whether a calendar-date filter may start or end on ``day``."""
     return FIRST_DAY <= day <= LAST_DAY
+
+
+def require_day_in_range(day: date) -> date:
+    """``day`` if a calendar-date filter may name it; otherwise a validation error with the range."""
+    if not day_in_range(day):
+        raise ValueError(f"day out of range: choose one from {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
+FilterDay = Annotated[date, AfterValidator(require_day_in_range)]

@@ -7,7 +7,7 @@ cached: they show people's penalties.
 """
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ from flows.evidence import Evidence, evidence, timeline
 from flows.penalties import current_penalties
 from flows.rulings import MAX_REASON, Ruling, RulingRefused, rule
 from flows.violation_export import ViolationFilter, csv_chunks, iter_violations, json_chunks, newest_first
+from models.timeutil import FilterDay
 
 router = APIRouter()
 Context = Annotated[WebContext, Depends(web_context)]
@@ -94,8 +95,8 @@ class ExportFilter(BaseModel):
     step: str | None = Field(default=None, max_length=100)
     version: str | None = Field(default=None, max_length=100)
     status: Literal["recorded", "confirmed", "disputed", "waived"] | None = None
-    due_from: date | None = Field(default=None, description="due on or after this day (clinic time)")
-    due_to: date | None = Field(default=None, description="due on or before this day (clinic time)")
+    due_from: FilterDay | None = Field(default=None, description="due on or after this day (clinic time)")
+    due_to: FilterDay | None = Field(default=None, description="due on or before this day (clinic time)")
 
     def where(self, zone: ZoneInfo) -> ViolationFilter:
         since, until = due_bounds(self.due_from, self.due_to, zone)

@@ -232,6 +232,12 @@ def test_exports_stream_the_filtered_log_for_cookies_and_tokens(
     assert json.loads(auditor.get("/audit/violations.json?due_from=2026-04-02").text) == []
     assert auditor.get("/audit/violations.csv?due_from=yesterday").status_code == 422
     assert auditor.get("/audit/violations.csv?status=deleted").status_code == 422
+    for edge in ("due_from=0001-01-01", "due_to=9999-12-31"):  # days whose midnight has no UTC time
+        assert auditor.get(f"/audit/violations.csv?{edge}").status_code == 422
+        assert auditor.get(f"/audit/violations.json?{edge}").status_code == 422
+        page = auditor.get(f"/audit/violations?{edge}&lang=en")
+        assert page.status_code == 422
+        assert VIOLATION_TEXTS["en"]["bad_date"] in page.text
 
 
 def test_current_penalties_and_the_tamper_check(auditor: TestClient, runtime: Runtime) -> None:
