@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench import audit_keys as bench_keys
 from flows.dashboard import build_dashboard, period_for
 from flows.registry import Pinned, PolicyRegistry
 from models.db import make_engine, make_sessions, migrate
@@ -172,6 +173,7 @@ def main() -> None:
     url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='cf-dashboard-')) / 'dashboard.db'}"
     migrate(url)
     sessions = make_sessions(make_engine(url))
+    bench_keys.install_defaults()
     registry = PolicyRegistry(sessions)
     pinned = registry.activate(POLICY)
     started = time.perf_counter()

@@ -6,7 +6,8 @@ database; `wrk` (Debian package, installed by this script if missing and possibl
 ``POST /api/complaints`` with 1, 2, 4 ... 64 connections. The same-run baseline drives ``GET /healthz``
 (the framework's floor: no database) the same way. Intake never waits on Prefect: the scheduler is not
 running here, its cost is measured by bench.runtime_latency. Afterwards the complaints stored are
-counted against the 201s wrk saw, so a lost submission shows as ``lost``.
+counted against the 201s wrk saw, so a lost submission shows as ``lost``. The submissions are phone
+staff's (channel, who heard it): they carry the API token of a staff account created for the run.
 Prints one JSON object: per connection count, requests/s and median/p99 latency in ms.
 """
 
@@ -24,12 +25,13 @@ from typing import Any
 
 import httpx
 import uvicorn
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from app.prefect_server import free_port
 from app.web.application import create_app
+from bench import audit_keys as bench_keys
 from bench import postgres
+from bench.staff import staff_token
 from flows.clock import SystemClock
 from flows.runtime import build_runtime
 from flows.settings import Settings
@@ -41,15 +43,20 @@ TARGET_P99_MS = 100.0
 _POST = """wrk.method = "POST"
 wrk.body = '{"channel":"phone","heard_by":"tanaka","subject":"bench","body":"The waiting room was cold."}'
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
 """
 
 
 def _settings(database: str) -> Settings:
-    return Settings(
-        secret_key=SecretStr("bench-" + "k" * 40),
-        database_url=database,
-        policy_path=POLICY,
-        mail_from="bench@keieikai.example",
+    return bench_keys.installed(
+        Settings(
+            secret_key=bench_keys.SECRET,
+            audit_key=bench_keys.AUDIT_KEY,
+            audit_signing_key=bench_keys.SIGNING_KEY,
+            database_url=database,
+            policy_path=POLICY,
+            mail_from="bench@keieikai.example",
+        )
     )
 
 
@@ -113,13 +120,15 @@ def _best(rows: list[dict[str, Any]]) -> float:
 
 def measure(database: str, seconds: int) -> dict[str, Any]:
     wrk = _wrk()
+    # Before the server starts, so the token is there for its first request (building migrates).
+    token = staff_token(build_runtime(_settings(database), SystemClock()))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     child = subprocess.Popen(  # noqa: S603 - this script, as the server child
         [sys.executable, "-m", "bench.intake_http", "--serve", database, "--port", str(port)]
     )
     script = Path(tempfile.mkdtemp(prefix="cf-wrk-")) / "post.lua"
-    script.write_text(_POST)
+    script.write_text(_POST % token)  # a token is URL-safe base64: nothing to escape in Lua
     try:
         _wait_up(url)
         intake = [_run_wrk(wrk, f"{url}/api/complaints", c, seconds, script) for c in CONNECTIONS]

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
+from flows import audit_keys
 from flows.event_log import GENESIS, event_hash
 from flows.runtime import Runtime
 from models.events import ComplaintReceived
@@ -29,7 +30,7 @@ def open_complaints(session: Session, runtime: Runtime, count: int, now: datetim
     """``count`` open complaints received a day before ``now``, each waking at ``when(i, count)``."""
     pinned = runtime.registry.active
     assert pinned is not None
-    previous = GENESIS
+    previous, key = GENESIS, audit_keys.installed().chain
     received = now - timedelta(days=1)
     for start in range(0, count, BATCH):
         complaints, events = [], []
@@ -44,7 +45,7 @@ def open_complaints(session: Session, runtime: Runtime, count: int, now: datetim
             event = ComplaintReceived(complaint=cid, at=received, channel="phone", heard_by="tanaka")
             row = EventRow(seq=i + 1, complaint_id=cid, type=event.type, at=received, recorded_at=received,
                            payload=event.model_dump_json(), prev_hash=previous, hash="")  # fmt: skip
-            row.hash = previous = event_hash(row)
+            row.hash = previous = event_hash(row, key)
             events.append({c: getattr(row, c) for c in ("seq", "complaint_id", "type", "at", "payload",
                                                          "recorded_at", "prev_hash", "hash")})  # fmt: skip
         session.execute(insert(ComplaintRow), complaints)

@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
 from sqlalchemy import Engine, select, text
 
+from bench import audit_keys as bench_keys
 from bench import postgres, preload
 from flows.clock import FakeClock
 from flows.runtime import Runtime, build_runtime
@@ -41,13 +41,15 @@ LIMIT = 200
 
 def _runtime(database: str) -> Runtime:
     settings = Settings(
-        secret_key=SecretStr("bench-" + "k" * 40),
+        secret_key=bench_keys.SECRET,
+        audit_key=bench_keys.AUDIT_KEY,
+        audit_signing_key=bench_keys.SIGNING_KEY,
         database_url=database,
         policy_path=POLICY,
         mail_from="bench@keieikai.example",
         smtp_port=9,  # nothing listens: queued mail stays queued, as with an SMTP outage
     )
-    return build_runtime(settings, FakeClock(NOW))
+    return build_runtime(bench_keys.installed(settings), FakeClock(NOW))
 
 
 def _when(i: int, count: int) -> datetime:

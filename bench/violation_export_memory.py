@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from bench import audit_keys as bench_keys
 from flows.clock import FakeClock
 from flows.intake import NewComplaint, accept_complaint
 from flows.registry import PolicyRegistry
@@ -33,6 +34,7 @@ CHUNK = 20_000
 def fill(url: str, rows: int) -> None:
     migrate(url)
     sessions = make_sessions(make_engine(url))
+    bench_keys.install_defaults()
     registry = PolicyRegistry(sessions)
     pinned = registry.activate(POLICY)
     start = datetime(2026, 4, 1, tzinfo=UTC)

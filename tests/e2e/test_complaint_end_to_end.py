@@ -21,6 +21,7 @@ from models.db import migrate
 from models.tables import ComplaintRow, ViolationRow
 from notifiers.sink import MailSink
 from policies.simulate import simulate
+from tests.app.auth_support import api_token
 from tests.factories import REPO
 from tests.runtime_support import START, action_paths, make_runtime
 
@@ -43,8 +44,12 @@ def test_complaint_to_violation_through_prefect(prefect_api: str, tmp_path: Path
     scheduler = Scheduler(runtime, poll_seconds=0.1)
     web = TestClient(create_app(runtime, kick=scheduler.kick))
 
+    # Who heard it and the phone channel are staff-only facts: phone staff's tool sends its token.
+    staff = {"Authorization": f"Bearer {api_token(runtime, 'staff')}"}
     created = web.post(
-        "/api/complaints", json={"channel": "phone", "heard_by": "tanaka", "subject": "待ち時間"}
+        "/api/complaints",
+        json={"channel": "phone", "heard_by": "tanaka", "subject": "待ち時間"},
+        headers=staff,
     )
     assert created.status_code == 201
     complaint_id = created.json()["id"]

@@ -1,17 +1,20 @@
 """Counting after a fault: complaints, violations and outbox rows from the database, messages from the
-SMTP sink, and the exactly-once checks every fault test ends with."""
+SMTP sink, and the exactly-once checks every fault test ends with (the enforcement invariant among
+them: every deadline past has its violation, everything owed has a wake-up)."""
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from flows.audit_enforcement import check_enforcement, grace_for
 from models.db import make_engine, make_sessions
 from models.tables import ComplaintRow, OutboxRow, ViolationRow
 from notifiers.sink import MailSink
 
+POLL_SECONDS = 0.2  # the stack's scheduler poll (stack.py): the grace the invariant allows
 REQUESTED = "tanaka@keieikai.example"  # the first hearer, asked to report
 ESCALATED = "sato@keieikai.example"  # their supervisor, told when the report is missed
 
@@ -143,7 +146,15 @@ class Ledger:
             else:
                 assert len(ids) == 1, f"{key} received {len(ids)} times"
         assert len({ids[0] for ids in copies.values()}) == len(copies), "two emails share a Message-ID"
+        self.assert_enforced()
         return now
+
+    def assert_enforced(self) -> None:
+        """The invariant ``audit verify`` checks: no obligation past due without its violation, no
+        complaint owing work with nothing to wake it (flows/audit_enforcement.py)."""
+        with self.sessions() as session:
+            problems = check_enforcement(session, datetime.now(UTC), grace=grace_for(POLL_SECONDS))
+        assert not problems, f"{len(problems)} not enforced: {[str(p) for p in problems[:10]]}"
 
 
 def _odd(counts: Counter[Any]) -> str:

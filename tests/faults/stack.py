@@ -16,17 +16,24 @@ from prefect.client.schemas.filters import (
     FlowRunFilterTags,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
+from pydantic import SecretStr
 
 from app.prefect_server import free_port
+from flows import audit_keys
+from flows.accounts import Role, create_account, issue_api_token
+from flows.clock import SystemClock
 from flows.registry import PolicyRegistry
+from flows.settings import Settings
 from models.db import make_engine, make_sessions, migrate
 from notifiers.sink import MailSink
 from tests.faults.processes import Child, environment, web_app, worker
+from tests.runtime_support import AUDIT_KEY, AUDIT_SIGNING_KEY
 
 POLICIES = Path(__file__).resolve().parent / "policies"
 SHORT = POLICIES / "short.yaml"  # report due 4 s after hearing; escalated when missed
 CALM = POLICIES / "calm.yaml"  # report due in an hour: only the request email in a test's time
 SECRET = "faults-secret-" + "k" * 40
+PHONE_DESK = "phone-desk"  # the staff account the submitting tools post as (who heard it is staff-only)
 PAGE = 200  # flow runs per request: the Prefect server's largest page
 
 
@@ -39,12 +46,15 @@ class Stack:
     prefect_api: str
     sink: MailSink
     policy: Path
+    token: str  # the API token of the PHONE_DESK staff account, sent with every submission
     web_url: str = ""
     children: list[Child] = field(default_factory=list)
 
     def environment(self) -> dict[str, str]:
         return environment(
             secret_key=SECRET,
+            audit_key=AUDIT_KEY,
+            audit_signing_key=AUDIT_SIGNING_KEY,
             data_dir=str(self.home / "var"),
             database_url=self.database_url,
             policy_path=str(self.policy),
@@ -103,9 +113,31 @@ def worker_tag(pid: int) -> str:
 def prepare(database_url: str, policy: Path) -> None:
     """Migrate and activate the policy before any process starts, so none of them races to do it."""
     migrate(database_url)
+    keys = Settings(
+        secret_key=SecretStr(SECRET),
+        audit_key=SecretStr(AUDIT_KEY),
+        audit_signing_key=SecretStr(AUDIT_SIGNING_KEY),
+    )
+    audit_keys.install(audit_keys.from_settings(keys))  # the activation is logged in the keyed chain
     engine = make_engine(database_url)
     try:
         PolicyRegistry(make_sessions(engine)).activate(policy)
+    finally:
+        engine.dispose()
+
+
+def staff_token(database_url: str) -> str:
+    """A staff account on the prepared database and a new API token for it: phone staff's tools need
+    one to post who heard a complaint and when."""
+    engine = make_engine(database_url)
+    now = SystemClock().now()
+    try:
+        with make_sessions(engine).begin() as session:
+            account = create_account(
+                session, username=PHONE_DESK, password=SECRET, role=Role.STAFF,
+                display_name="Phone desk", now=now,
+            )  # fmt: skip
+            return issue_api_token(session, account_id=account.id, name="fault-tests", now=now)
     finally:
         engine.dispose()
 
@@ -116,7 +148,7 @@ def running(
 ) -> Iterator[Stack]:
     """A stack on a prepared database; every child still running is stopped afterwards."""
     prepare(database_url, policy)
-    stack = Stack(home, database_url, prefect_api, sink, policy)
+    stack = Stack(home, database_url, prefect_api, sink, policy, staff_token(database_url))
     try:
         yield stack
     finally:

@@ -1,7 +1,9 @@
 """Fault tests: each runs the system as separate processes (web app, `complaintflow worker`s, a Prefect
 server, PostgreSQL or SQLite, an SMTP server), breaks one part for real and then counts, from the
 database and from what the SMTP server received, that every accepted complaint is stored, every due
-violation recorded once and every email sent once.
+violation recorded once and every email sent once; and then that the invariant ``audit verify``
+checks holds (no obligation past due without its violation, no complaint owing work without a
+``wake_at``: ``Ledger.assert_enforced``).
 
 Databases: the SMTP outage runs on SQLite (the embedded default: one worker); the others run on
 PostgreSQL, as scale-out mode does, each on a fresh database; the database restart on a cluster of its
@@ -46,7 +48,7 @@ def test_smtp_down_then_up_delivers_every_email_once(
     with running(tmp_path, database, prefect_api, sink) as stack:
         stack.start("worker")
         sink.stop()
-        accepted, _ = submit(stack.web_url, 10)
+        accepted, _ = submit(stack.web_url, 10, token=stack.token)
         # Deadlines pass while the server is down: violations are recorded, every email has failed
         # at least once and waits in the outbox.
         wait_for(lambda: ledger.attempted() == 20, 60, "requests and escalations failing")
@@ -66,16 +68,16 @@ def test_prefect_server_killed_and_restarted(
     try:
         with running(tmp_path, database, prefect_api, sink) as stack:
             stack.start("worker-1", "worker-2")
-            before, _ = submit(stack.web_url, 10)
+            before, _ = submit(stack.web_url, 10, token=stack.token)
             wait_for(lambda: len(sink.messages()) >= 10, 60, "the first requests")
             prefect.kill()
-            during, _ = submit(stack.web_url, 10)
+            during, _ = submit(stack.web_url, 10, token=stack.token)
             # Enforcement does not wait on Prefect: these deadlines pass and are recorded while it is down.
             wait_for(lambda: len(ledger.enforcement_lags(during)) == 10, 60, "violations without Prefect")
             assert not prefect.running()
             assert max(ledger.enforcement_lags(during)) < timedelta(seconds=3)
             prefect.start()
-            after, _ = submit(stack.web_url, 10)
+            after, _ = submit(stack.web_url, 10, token=stack.token)
             exits = _finish(stack, ledger, 60)
     finally:
         if not prefect.running():
@@ -93,7 +95,7 @@ def test_a_worker_killed_mid_flow(
     ledger = Ledger(database, sink)
     with running(tmp_path, database, prefect_api, sink) as stack:
         workers = {worker_tag(child.pid): child for child in stack.start("worker-1", "worker-2")}
-        accepted, _ = submit(stack.web_url, 30)
+        accepted, _ = submit(stack.web_url, 30, token=stack.token)
         busy: list[FlowRun] = []
 
         def several_in_flight() -> bool:
@@ -123,12 +125,12 @@ def test_the_database_restarted_under_running_workers(
         ledger = Ledger(database, sink)
         with running(tmp_path, database, prefect_api, sink) as stack:
             workers = stack.start("worker-1", "worker-2")
-            first, _ = submit(stack.web_url, 10)
+            first, _ = submit(stack.web_url, 10, token=stack.token)
             wait_for(lambda: len(sink.messages()) >= 10, 60, "the first requests")
             cluster.stop()
             time.sleep(3)  # the outage: the first complaints' deadlines pass meanwhile
             cluster.start()
-            second, _ = submit(stack.web_url, 10)
+            second, _ = submit(stack.web_url, 10, token=stack.token)
             exits = _finish(stack, ledger, 40)
         ledger.assert_exactly_once(first | second)
         for child in workers:  # the same processes throughout, stopped cleanly at the end
@@ -153,7 +155,7 @@ def test_a_burst_of_5000_complaints_through_the_api(
         # share a machine: a burst is taken first and drained after, instead of both crawling.
         stack.start("worker-1", "worker-2", nice=19)
         started = time.monotonic()
-        accepted, submitting = submit(stack.web_url, BURST, connections=16)
+        accepted, submitting = submit(stack.web_url, BURST, token=stack.token, connections=16)
         wait_for(lambda: ledger.settled(BURST), 600, "the burst to drain")
         drained = time.monotonic() - started
         time.sleep(SETTLE)

@@ -30,7 +30,7 @@ def test_two_workers_share_complaints_and_enforce_every_deadline_once(
         first, second = stack.start("worker-1", "worker-2")
         accepted: set[str] = set()
         for _ in range(WAVES):
-            accepted |= submit(stack.web_url, PER_WAVE)[0]
+            accepted |= submit(stack.web_url, PER_WAVE, token=stack.token)[0]
             time.sleep(0.4)
         assert len(accepted) == WAVES * PER_WAVE
         wait_for(lambda: ledger.settled(2 * len(accepted)), 120, "every request and escalation")

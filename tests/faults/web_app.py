@@ -9,13 +9,16 @@ import sys
 import uvicorn
 
 from app.web.application import create_app
+from flows import audit_keys
 from flows.clock import SystemClock
 from flows.runtime import build_runtime, install
 from flows.settings import load_settings
 
 
 def main(port: int) -> None:
-    runtime = install(build_runtime(load_settings(), SystemClock()))
+    settings = load_settings()
+    audit_keys.install(audit_keys.from_settings(settings))
+    runtime = install(build_runtime(settings, SystemClock()))
     # The workers poll the database (COMPLAINTFLOW_SCHEDULER_POLL_SECONDS), so no kick is needed.
     uvicorn.run(create_app(runtime), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
