@@ -218,6 +218,10 @@ def issue_api_token(session: Session, *, account_id: int, name: str, now: dateti
     return token
 
 
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+"""How stale ``last_used_at`` may be: writing it on every request serialised a busy client's requests."""
+
+
 def token_account(session: Session, token: str, now: datetime) -> AccountRow | None:
     """The active account an unrevoked API token acts as, or None; records when it was last used."""
     if not token.startswith(TOKEN_PREFIX):
@@ -228,7 +232,8 @@ def token_account(session: Session, token: str, now: datetime) -> AccountRow | N
     account = session.get(AccountRow, row.account_id)
     if account is None or not account.active:
         return None
-    row.last_used_at = now
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        row.last_used_at = now
     return account
 
 

@@ -189,6 +189,19 @@ def test_api_tokens_are_shown_once_stored_hashed_tracked_and_revocable(
     with sessions() as session:
         assert session.get(ApiTokenRow, rows["nightly export"].token_hash).last_used_at == clock.now()  # type: ignore[union-attr]
 
+    first_use = clock.now()
+    clock.advance(timedelta(seconds=30))
+    with sessions.begin() as session:
+        assert accounts.token_account(session, token, clock.now()) is not None
+    with sessions() as session:
+        # Within a minute the row is not rewritten: a busy client would otherwise serialise on it.
+        assert session.get(ApiTokenRow, rows["nightly export"].token_hash).last_used_at == first_use  # type: ignore[union-attr]
+    clock.advance(timedelta(seconds=31))
+    with sessions.begin() as session:
+        assert accounts.token_account(session, token, clock.now()) is not None
+    with sessions() as session:
+        assert session.get(ApiTokenRow, rows["nightly export"].token_hash).last_used_at == clock.now()  # type: ignore[union-attr]
+
     with sessions.begin() as session:
         assert accounts.revoke_api_tokens_named(session, "robot", "nightly export", clock.now()) == 1
     with sessions.begin() as session:
