@@ -146,8 +146,12 @@ BURST = 5000
 def test_a_burst_of_5000_complaints_through_the_api(
     postgres_url: str, prefect_api: str, sink: MailSink, tmp_path: Path
 ) -> None:
-    """5,000 complaints in under a minute, every one answered 201, stored and sent its request once.
-    The figures go to artifacts/burst.json before the assertions, so a slow run still reports them."""
+    """5,000 staff-recorded complaints in under 90 s, every one answered 201, stored and sent its request
+    once. The figures go to artifacts/burst.json before the assertions, so a slow run still reports them.
+
+    Each submission is authenticated (a staff fact needs a staff token: one more transaction per
+    request): 71-76 s measured on this 2-core machine, where anonymous submissions took 50 s. The bound
+    catches a regression of a third, not the machine's noise."""
     database = new_database(postgres_url, "burst")
     ledger = Ledger(database, sink)
     with running(tmp_path, database, prefect_api, sink, CALM) as stack:
@@ -175,7 +179,7 @@ def test_a_burst_of_5000_complaints_through_the_api(
     print(f"\nburst: {json.dumps(report)}")
     assert len(accepted) == BURST
     ledger.assert_exactly_once(accepted, escalated=False)
-    assert submitting < 60, f"{BURST} submissions took {submitting:.1f} s"
+    assert submitting < 90, f"{BURST} submissions took {submitting:.1f} s"
 
 
 def _complaints_in(runs: list[FlowRun]) -> set[str]:
