@@ -11,7 +11,7 @@ import re
 
 import httpx
 
-from notifiers.sink import MailSink
+from notifiers.outbound.sink import MailSink
 
 LINK = re.compile(r"https?://\S+/a/[A-Za-z0-9_.\-]+")
 DEMO_SECONDS = 75

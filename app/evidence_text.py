@@ -6,9 +6,9 @@ Times are shown in the time zone of the policy the complaint ran under; JSON kee
 from dataclasses import asdict
 from datetime import datetime
 
-from flows.evidence import EmailFact, EventFact, Evidence, Moment, RulingFact, timeline
-from flows.penalties import PenaltyTerm
-from flows.violation_export import record
+from flows.audit.evidence import EmailFact, EventFact, Evidence, Moment, RulingFact, timeline
+from flows.audit.export import record
+from flows.audit.penalties import PenaltyTerm
 from models.org import Org
 
 

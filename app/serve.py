@@ -20,12 +20,12 @@ from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_LEVEL, temporary_s
 from app.demo import play_demo
 from app.prefect_server import PortTaken, PrefectServer, start_prefect_server
 from app.web.application import create_app
-from flows.accounts import Role, create_account, find_account
+from flows.admin.accounts import Role, create_account, find_account
 from flows.clock import SystemClock
-from flows.runtime import Runtime, build_runtime, install
-from flows.scheduler import Scheduler
+from flows.runtime.assembly import Runtime, build_runtime, install
+from flows.runtime.scheduler import Scheduler
 from flows.settings import Settings
-from notifiers.sink import MailSink
+from notifiers.outbound.sink import MailSink
 
 
 class EmbeddedServer(uvicorn.Server):

@@ -1,9 +1,9 @@
 """The audit keys the benchmarks run with: non-dev settings require them (flows/settings.py), and chain
-writers take them from the process (flows/audit_keys.py)."""
+writers take them from the process (flows/records/keys.py)."""
 
 from pydantic import SecretStr
 
-from flows import audit_keys
+from flows.records import keys as audit_keys
 from flows.settings import Settings
 
 SECRET = SecretStr("bench-" + "k" * 40)

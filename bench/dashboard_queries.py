@@ -27,7 +27,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench import audit_keys as bench_keys
-from flows.dashboard import build_dashboard, period_for
+from flows.dashboard.report import build_dashboard, period_for
 from flows.registry import Pinned, PolicyRegistry
 from models.db import make_engine, make_sessions, migrate
 from models.tables import ComplaintRow, EventRow, ObligationRow, ViolationRow

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from models.complaint import Channel
 from models.events import ComplaintReceived, Event, StepDone
 from policies.api import prepare
-from policies.engine import decide
-from policies.facts import facts_of
+from policies.engine.decide import decide
+from policies.engine.facts import facts_of
 
 REPO = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 4, 1, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))

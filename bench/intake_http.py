@@ -33,7 +33,7 @@ from bench import audit_keys as bench_keys
 from bench import postgres
 from bench.staff import staff_token
 from flows.clock import SystemClock
-from flows.runtime import build_runtime
+from flows.runtime.assembly import build_runtime
 from flows.settings import Settings
 from models.tables import ComplaintRow
 

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from flows import audit_keys
-from flows.event_log import GENESIS, event_hash
-from flows.runtime import Runtime
+from flows.records import keys as audit_keys
+from flows.records.events import GENESIS, event_hash
+from flows.runtime.assembly import Runtime
 from models.events import ComplaintReceived
 from models.tables import ComplaintRow, EventRow, ObligationRow
 

@@ -44,14 +44,14 @@ from app.web.application import create_app
 from bench import audit_keys as bench_keys
 from bench import postgres, preload
 from bench.staff import bearer, staff_token
-from flows.apply import process_complaint
 from flows.clock import SystemClock
-from flows.outbox import drain
-from flows.runtime import Runtime, build_runtime, install
-from flows.scheduler import Scheduler
+from flows.runtime.apply import process_complaint
+from flows.runtime.assembly import Runtime, build_runtime, install
+from flows.runtime.outbox import drain
+from flows.runtime.scheduler import Scheduler
 from flows.settings import Settings
 from models.tables import ViolationRow
-from notifiers.sink import MailSink
+from notifiers.outbound.sink import MailSink
 
 POLICY = Path(__file__).resolve().parent / "policies" / "latency.yaml"
 

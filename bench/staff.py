@@ -1,8 +1,8 @@
 """The staff account the benchmarks submit complaints as: who heard a complaint and when are facts only a
-staff or admin account may post (flows/intake.py, ``STAFF_ONLY_FIELDS``), as phone staff's tools do."""
+staff or admin account may post (flows/intake/store.py, ``STAFF_ONLY_FIELDS``), as phone staff's tools do."""
 
-from flows.accounts import Role, create_account, find_account, issue_api_token
-from flows.runtime import Runtime
+from flows.admin.accounts import Role, create_account, find_account, issue_api_token
+from flows.runtime.assembly import Runtime
 
 USERNAME = "bench-phone-desk"
 PASSWORD = "bench-" + "p" * 40

@@ -29,7 +29,7 @@ from sqlalchemy import Engine, select, text
 from bench import audit_keys as bench_keys
 from bench import postgres, preload
 from flows.clock import FakeClock
-from flows.runtime import Runtime, build_runtime
+from flows.runtime.assembly import Runtime, build_runtime
 from flows.settings import Settings
 from models.db import make_engine
 from models.tables import ComplaintRow
@@ -109,7 +109,7 @@ def memory_child(database: str) -> None:
     """Child process: build the runtime on ``database``, enforce everything due, print peak RSS."""
     import resource  # noqa: PLC0415 - only the child measures itself
 
-    from flows.apply import process_complaint  # noqa: PLC0415
+    from flows.runtime.apply import process_complaint  # noqa: PLC0415
 
     runtime = _runtime(database)
     with runtime.sessions() as session:

@@ -21,7 +21,7 @@ from sqlalchemy import insert
 
 from bench import audit_keys as bench_keys
 from flows.clock import FakeClock
-from flows.intake import NewComplaint, accept_complaint
+from flows.intake.store import NewComplaint, accept_complaint
 from flows.registry import PolicyRegistry
 from models.complaint import Channel
 from models.db import make_engine, make_sessions, migrate
@@ -66,7 +66,7 @@ def child(args: list[str], env: dict[str, str]) -> dict[str, float]:
     VmHWM from /proc, not getrusage: Linux carries ru_maxrss across fork and exec, so a child would
     report its parent's peak (this process just filled the database)."""
     code = (
-        "import re, sys; from app.cli import main; sys.argv = ['complaintflow', *sys.argv[1:]]\n"
+        "import re, sys; from app.cli.main import main; sys.argv = ['complaintflow', *sys.argv[1:]]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "status = open('/proc/self/status').read()\n"
         "print(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1), file=sys.stderr)"

@@ -26,14 +26,14 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from flows.clock import Clock, SystemClock
-from flows.decision_log import DecisionKind, append_decision
 from flows.errors import RuntimeProblem
+from flows.records.decisions import DecisionKind, append_decision
 from models.org import Org
 from models.tables import OrgSnapshotRow, PolicyActivationRow, PolicyVersionRow
 from policies.api import Ready, prepare
-from policies.compiled import CompiledPolicy, content_version
-from policies.compiler import compile_policy
-from policies.schema import PolicySpec
+from policies.language.compiled import CompiledPolicy, content_version
+from policies.language.compiler import compile_policy
+from policies.language.schema import PolicySpec
 
 CONFIGURATION = "configuration"  # activated_by for the policy file named in the settings
 _ACTIVATION_LOCK = 0x706F6C69  # PostgreSQL advisory lock id serialising activations ("poli")

@@ -22,7 +22,7 @@ from pydantic_settings import (
 from flows.errors import RuntimeProblem
 from notifiers.addresses import parse_mailbox
 from notifiers.errors import NotifierError
-from notifiers.imap import ImapSettings
+from notifiers.inbound.imap import ImapSettings
 
 SHIPPED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "keieikai_clinic.yaml"
 MIN_SECRET_LENGTH = 32
@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     # --- audit (tamper evidence) ---
     # Both keys live outside the database: whoever holds it but not them cannot re-hash an edited
     # chain (HMAC key) nor sign a checkpoint (Ed25519). Dev mode generates them under data_dir
-    # (flows.audit_keys); elsewhere they are required. The signing key is a PKCS#8 PEM file (as
+    # (flows.records.keys); elsewhere they are required. The signing key is a PKCS#8 PEM file (as
     # `openssl genpkey -algorithm ed25519` writes) or the 32-byte seed in hex.
     audit_key: SecretStr | None = None
     audit_key_file: Path | None = None

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.org import Org
-from policies.compiled import CompiledPolicy
-from policies.compiler import compile_policy
-from policies.loader import LoadedPolicy, load_org, load_policy
-from policies.scenario import Scenario, load_scenario
+from policies.language.compiled import CompiledPolicy
+from policies.language.compiler import compile_policy
+from policies.language.loader import LoadedPolicy, load_org, load_policy
+from policies.language.scenario import Scenario, load_scenario
 
 
 @dataclass(frozen=True)

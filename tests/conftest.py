@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, make_url
 
 from app.prefect_server import free_port
 from models.db import migrate
-from notifiers.sink import MailSink
+from notifiers.outbound.sink import MailSink
 from tests.imap_support import ImapServer
 
 # ---------------------------------------------------------------------------------------------------

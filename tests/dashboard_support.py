@@ -1,17 +1,17 @@
 """Recorded complaints for the dashboard tests, built through the runtime on a fake clock.
 
 ``record_week`` is the small week the dashboard's numbers are worked out by hand for (see
-``tests/flows/test_dashboard.py``); ``record_weeks`` is a larger, realistic spread over several weeks
+``tests/flows/dashboard/test_report.py``); ``record_weeks`` is a larger, realistic spread over several weeks
 and departments for the page and the screenshots.
 """
 
 from datetime import datetime, timedelta
 
-from flows.apply import process_complaint
 from flows.clock import FakeClock
-from flows.event_log import append_event
-from flows.intake import NewComplaint, accept_complaint
-from flows.runtime import Runtime
+from flows.intake.store import NewComplaint, accept_complaint
+from flows.records.events import append_event
+from flows.runtime.apply import process_complaint
+from flows.runtime.assembly import Runtime
 from models.complaint import Channel
 from models.events import Resolved, StepDone
 from tests.factories import TOKYO

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from notifiers.imap import ImapSettings, quoted_mailbox
+from notifiers.inbound.imap import ImapSettings, quoted_mailbox
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from flows import audit_keys
 from flows.clock import FakeClock
-from flows.runtime import Runtime, build_runtime, install
+from flows.records import keys as audit_keys
+from flows.runtime.assembly import Runtime, build_runtime, install
 from flows.settings import Settings
-from notifiers.sink import MailSink
+from notifiers.outbound.sink import MailSink
 from tests.factories import REPO
 
 CLINIC = REPO / "policies" / "keieikai_clinic.yaml"

@@ -26,10 +26,10 @@ from models.complaint import Channel, Complainant
 from models.decisions import ObligationStatus
 from models.events import Assigned, Classified, ComplaintReceived, Event, Reopened, Resolved, StepDone
 from models.org import Org
-from policies.compiled import CompiledPolicy
-from policies.compiler import compile_policy
-from policies.engine import decide
-from policies.schema import PolicySpec
+from policies.engine.decide import decide
+from policies.language.compiled import CompiledPolicy
+from policies.language.compiler import compile_policy
+from policies.language.schema import PolicySpec
 
 NAMES = ("amy", "ben", "cho", "dev", "eli", "fay")
 ROLES = {"president": "President", "desk": "Desk", "nurse": "Nurse", "manager": "Manager"}

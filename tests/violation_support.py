@@ -3,12 +3,12 @@
 import asyncio
 from datetime import timedelta
 
-from flows.accounts import create_account
-from flows.apply import process_complaint
+from flows.admin.accounts import create_account
 from flows.clock import FakeClock
-from flows.intake import NewComplaint, accept_complaint
-from flows.outbox import drain
-from flows.runtime import Runtime
+from flows.intake.store import NewComplaint, accept_complaint
+from flows.runtime.apply import process_complaint
+from flows.runtime.assembly import Runtime
+from flows.runtime.outbox import drain
 from models.complaint import Channel
 
 PASSWORD = "correct horse battery staple"

@@ -6,24 +6,20 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from app.web import (
-    account_admin,
-    account_pages,
-    api,
-    auth,
-    dashboard_pages,
-    dev_mail,
-    errors,
-    forms,
-    limits,
-    link_pages,
-    mail_failures,
-    policy_pages,
-    violation_pages,
-)
+from app.web import auth, errors, limits
+from app.web import login as account_pages
+from app.web.actions import pages as link_pages
+from app.web.admin import accounts as account_admin
+from app.web.admin import dev_mail
+from app.web.admin import mail as mail_failures
+from app.web.admin import policies as policy_pages
+from app.web.api import routes as api
+from app.web.audit import pages as violation_pages
 from app.web.context import WebContext
+from app.web.dashboard import pages as dashboard_pages
 from app.web.headers import SecurityHeaders
-from flows.runtime import Runtime
+from app.web.intake import form as forms
+from flows.runtime.assembly import Runtime
 
 
 class ComplaintflowApp(FastAPI):

@@ -8,7 +8,7 @@ trust an account with more (JSON intake): the account if there is one, None when
 
 The session cookie is ``HttpOnly``, ``SameSite=Lax`` (a cross-site POST never carries it) and
 ``Secure`` unless the configured base URL is plain http (dev and tests). It has no ``Max-Age``: it
-ends with the browser, and the server ends it earlier (see ``flows.accounts``).
+ends with the browser, and the server ends it earlier (see ``flows.admin.accounts``).
 """
 
 from collections.abc import Callable
@@ -21,14 +21,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
-from app.web import forms_guard as guard
-from app.web import i18n
+from app.web import guard, i18n
 from app.web.account_texts import account_texts
+from app.web.admin.mail_texts import mail_failure_texts
 from app.web.context import WebContext, web_context
-from app.web.mail_failures_texts import mail_failure_texts
 from app.web.pages import render
-from flows.accounts import Role, session_account, token_account
-from flows.runtime import Runtime
+from flows.admin.accounts import Role, session_account, token_account
+from flows.runtime.assembly import Runtime
 from models.tables import AccountRow
 
 __all__ = ["Principal", "Role", "api_user", "optional_api_user", "page_user"]

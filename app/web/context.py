@@ -8,8 +8,8 @@ from pathlib import Path
 from anyio import CapacityLimiter, to_thread
 from fastapi import Request
 
-from flows.intake import NewComplaint, accept_complaint
-from flows.runtime import Runtime
+from flows.intake.store import NewComplaint, accept_complaint
+from flows.runtime.assembly import Runtime
 from models.complaint import Attachment
 
 

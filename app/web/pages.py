@@ -6,7 +6,7 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from app.web.forms_texts import FORM_TEXTS
+from app.web.intake.texts import FORM_TEXTS
 
 _ENV = SandboxedEnvironment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),

@@ -5,8 +5,8 @@ import uuid
 
 from fastapi.testclient import TestClient
 
-from flows.accounts import create_account, find_account, issue_api_token
-from flows.runtime import Runtime
+from flows.admin.accounts import create_account, find_account, issue_api_token
+from flows.runtime.assembly import Runtime
 
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -3,10 +3,10 @@
 import pytest
 
 from app.serve import dev_accounts, print_dev_accounts
-from flows.accounts import authenticate, list_accounts
+from flows.admin.accounts import authenticate, list_accounts
 from flows.clock import FakeClock
-from flows.runtime import Runtime
-from notifiers.sink import MailSink
+from flows.runtime.assembly import Runtime
+from notifiers.outbound.sink import MailSink
 from tests.runtime_support import START, make_runtime
 
 

@@ -87,7 +87,7 @@ def _serve_dev(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         **env,
     }
     return subprocess.run(
-        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--dev"],
+        [sys.executable, "-c", "from app.cli.main import main; main()", "serve", "--dev"],
         capture_output=True, text=True, cwd=REPO, env=variables, stdin=subprocess.DEVNULL,
         timeout=120, check=False,
     )  # fmt: skip

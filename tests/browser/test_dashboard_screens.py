@@ -18,9 +18,9 @@ from playwright.sync_api import Browser, Page, expect
 from app.prefect_server import free_port
 from app.web.application import create_app
 from flows.clock import FakeClock
-from flows.runtime import Runtime
+from flows.runtime.assembly import Runtime
 from models.db import migrate
-from notifiers.sink import MailSink
+from notifiers.outbound.sink import MailSink
 from tests.app.auth_support import PASSWORD, make_account
 from tests.dashboard_support import record_weeks
 from tests.factories import REPO

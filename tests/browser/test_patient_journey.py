@@ -23,10 +23,10 @@ from playwright.sync_api import Browser, FilePayload, Page, expect
 from app.prefect_server import free_port
 from app.web.application import create_app
 from flows.clock import FakeClock
-from flows.runtime import Runtime
-from flows.scheduler import Scheduler
+from flows.runtime.assembly import Runtime
+from flows.runtime.scheduler import Scheduler
 from models.db import migrate
-from notifiers.sink import MailSink
+from notifiers.outbound.sink import MailSink
 from tests.factories import REPO
 from tests.runtime_support import START, action_paths, make_runtime
 

@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from app.web.application import create_app
 from flows.clock import FakeClock
-from flows.event_log import load_events
-from flows.scheduler import Scheduler
+from flows.records.events import load_events
+from flows.runtime.scheduler import Scheduler
 from models.db import migrate
 from models.tables import ComplaintRow, ViolationRow
-from notifiers.sink import MailSink
-from policies.simulate import simulate
+from notifiers.outbound.sink import MailSink
+from policies.engine.simulate import simulate
 from tests.app.auth_support import api_token
 from tests.factories import REPO
 from tests.runtime_support import START, action_paths, make_runtime

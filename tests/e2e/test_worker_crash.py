@@ -17,12 +17,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from flows.clock import SystemClock
-from flows.intake import NewComplaint, accept_complaint
+from flows.intake.store import NewComplaint, accept_complaint
 from flows.registry import PolicyRegistry
 from models.complaint import Channel
 from models.db import make_engine, make_sessions, migrate
 from models.tables import ViolationRow
-from notifiers.sink import MailSink
+from notifiers.outbound.sink import MailSink
 from tests.factories import REPO
 
 FAST = REPO / "tests" / "e2e" / "policies" / "fast.yaml"
@@ -30,7 +30,7 @@ FAST = REPO / "tests" / "e2e" / "policies" / "fast.yaml"
 
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-c", "from app.cli import main; main()", "worker"],
+        [sys.executable, "-c", "from app.cli.main import main; main()", "worker"],
         cwd=REPO,
         env=env,
         stdout=log.open("ab"),

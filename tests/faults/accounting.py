@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from flows.audit_enforcement import check_enforcement, grace_for
+from flows.audit.enforcement import check_enforcement, grace_for
 from models.db import make_engine, make_sessions
 from models.tables import ComplaintRow, OutboxRow, ViolationRow
-from notifiers.sink import MailSink
+from notifiers.outbound.sink import MailSink
 
 POLL_SECONDS = 0.2  # the stack's scheduler poll (stack.py): the grace the invariant allows
 REQUESTED = "tanaka@keieikai.example"  # the first hearer, asked to report
@@ -94,7 +94,8 @@ class Ledger:
 
     def in_doubt(self) -> set[Mail]:
         """Rows claimed for sending whose message the server already holds: a worker killed now would
-        leave them to be sent again when their lease runs out (the one window flows/outbox.py names)."""
+        leave them to be sent again when their lease runs out (the one window flows/runtime/outbox.py
+        names)."""
         with self.sessions() as session:
             rows = session.execute(
                 select(OutboxRow.complaint_id, OutboxRow.kind, OutboxRow.to_address).where(
@@ -151,7 +152,7 @@ class Ledger:
 
     def assert_enforced(self) -> None:
         """The invariant ``audit verify`` checks: no obligation past due without its violation, no
-        complaint owing work with nothing to wake it (flows/audit_enforcement.py)."""
+        complaint owing work with nothing to wake it (flows/audit/enforcement.py)."""
         with self.sessions() as session:
             problems = check_enforcement(session, datetime.now(UTC), grace=grace_for(POLL_SECONDS))
         assert not problems, f"{len(problems)} not enforced: {[str(p) for p in problems[:10]]}"

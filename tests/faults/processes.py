@@ -108,7 +108,7 @@ class Child:
 def worker(name: str, env: dict[str, str], log: Path, *, nice: int = 0) -> Child:
     """A `complaintflow worker` (the scheduler alone), launched; ready once it says so. ``nice`` lowers
     its CPU priority below the web app's (docs/scale-out.md: sharing a machine with the web app)."""
-    argv = [sys.executable, "-c", "from app.cli import main; main()", "worker"]
+    argv = [sys.executable, "-c", "from app.cli.main import main; main()", "worker"]
     if nice:
         argv = ["nice", "-n", str(nice), *argv]
     return Child(name, argv, env, log).launch(lambda child: "worker ready" in child.output())

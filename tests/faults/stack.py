@@ -19,13 +19,13 @@ from prefect.client.schemas.objects import FlowRun, StateType
 from pydantic import SecretStr
 
 from app.prefect_server import free_port
-from flows import audit_keys
-from flows.accounts import Role, create_account, issue_api_token
+from flows.admin.accounts import Role, create_account, issue_api_token
 from flows.clock import SystemClock
+from flows.records import keys as audit_keys
 from flows.registry import PolicyRegistry
 from flows.settings import Settings
 from models.db import make_engine, make_sessions, migrate
-from notifiers.sink import MailSink
+from notifiers.outbound.sink import MailSink
 from tests.faults.processes import Child, environment, web_app, worker
 from tests.runtime_support import AUDIT_KEY, AUDIT_SIGNING_KEY
 
@@ -60,7 +60,8 @@ class Stack:
             policy_path=str(self.policy),
             prefect_api_url=self.prefect_api,
             smtp_port=str(self.sink.port),
-            # A send to a dead server fails fast, and the outbox's lease follows this (flows/outbox.py).
+            # A send to a dead server fails fast, and the outbox's lease follows this
+            # (flows/runtime/outbox.py).
             smtp_timeout="2",
             scheduler_poll_seconds="0.2",
             mail_from="complaints@keieikai.example",
@@ -106,7 +107,7 @@ class Stack:
 
 
 def worker_tag(pid: int) -> str:
-    """The tag the worker process ``pid`` puts on its flow runs (flows/complaint_flow.py)."""
+    """The tag the worker process ``pid`` puts on its flow runs (flows/runtime/complaint_flow.py)."""
     return f"worker:{socket.gethostname()}:{pid}"
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from prefect.client.schemas.objects import FlowRun
 
-from notifiers.sink import MailSink
+from notifiers.outbound.sink import MailSink
 from tests.factories import REPO
 from tests.faults.accounting import Ledger
 from tests.faults.cluster import Cluster, new_database

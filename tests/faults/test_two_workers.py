@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from notifiers.sink import MailSink
+from notifiers.outbound.sink import MailSink
 from tests.faults.accounting import Ledger
 from tests.faults.cluster import new_database
 from tests.faults.processes import wait_for

@@ -9,9 +9,9 @@ import sys
 import uvicorn
 
 from app.web.application import create_app
-from flows import audit_keys
 from flows.clock import SystemClock
-from flows.runtime import build_runtime, install
+from flows.records import keys as audit_keys
+from flows.runtime.assembly import build_runtime, install
 from flows.settings import load_settings
 
 

@@ -3,8 +3,8 @@
 import pytest
 
 from flows.clock import FakeClock
-from flows.runtime import Runtime
-from notifiers.sink import MailSink
+from flows.runtime.assembly import Runtime
+from notifiers.outbound.sink import MailSink
 from tests.runtime_support import START, make_runtime
 
 

@@ -8,14 +8,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
-from flows import audit_keys
 from flows.errors import RuntimeProblem
+from flows.records import keys as audit_keys
 from flows.settings import load_settings
 
 SECRET = "s" * 40
 AUDIT_KEY = "a" * 40
 SIGNING_SEED = "5e" * 32
-# What every non-dev setting needs besides the secret: the audit keys (flows/audit_keys.py).
+# What every non-dev setting needs besides the secret: the audit keys (flows/records/keys.py).
 AUDIT: dict[str, Any] = {"audit_key": AUDIT_KEY, "audit_signing_key": SIGNING_SEED}
 
 

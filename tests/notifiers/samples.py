@@ -1,6 +1,6 @@
 """Template contexts for tests: complete ones full of hostile text, and sparse ones full of None."""
 
-from notifiers.context import PenaltyView, PersonView, StepView, TemplateContext
+from notifiers.outbound.context import PenaltyView, PersonView, StepView, TemplateContext
 
 # User-controlled text that must come out escaped in HTML, raw in text and on one line in a subject.
 HOSTILE_SUBJECT = '<script>alert("x")</script> & 待ち時間\r\nBcc: victim@evil.example'
